@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""check_stun: STUN Binding answered over UDP, TCP and TLS (RFC 8489).
+
+Probes one host (-H) or every SRV target of a domain (-d: _stun._udp,
+_stun._tcp, _stuns._tcp), every address of both families, concurrently.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Sequence
+
+from check_rtc.checks import options
+
+if TYPE_CHECKING:
+    import nagiosplugin
+
+    from check_rtc.probes.stun import StunObservation
+    from check_rtc.transport.deadline import Deadline
+
+NAME = "STUN"
+
+
+def build_parser() -> options.Parser:
+    return options.make_parser(
+        NAME,
+        "check_stun",
+        "Check that STUN servers answer Binding requests (RFC 8489) over UDP, TCP and TLS.",
+        transports=("udp", "tcp", "tls"),
+        default_transports="udp",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = options.parse(build_parser(), argv)
+    deadline = options.start_deadline(args)
+    from check_rtc.checks import runtime
+
+    runtime.execute(NAME, args, lambda: _build(args, deadline))
+
+
+def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+    from check_rtc.checks import runtime
+
+    notes = runtime.insecure_note(args, ("tls",))
+    return runtime.endpoint_check(NAME, lambda: _probe(args, deadline), args, notes)
+
+
+def _probe(args: argparse.Namespace, deadline: Deadline) -> list[StunObservation]:
+    from check_rtc.checks import runtime
+    from check_rtc.probes import probe_service
+    from check_rtc.probes.stun import SERVICE, BindingProbe, failed
+
+    # RFC 8489 §8 / RFC 7064: the TLS identity is the domain (or the host) named by the operator.
+    context = runtime.tls_context(args) if "tls" in args.transport else None
+    probe = BindingProbe(context, args.domain or args.hostname)
+    return probe_service(SERVICE, runtime.targeting(args), runtime.resolver(args), probe, failed, deadline)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared fixtures: run a check as the operator does, and the lab of real servers.
+
+A check runs as a new process with a clean environment (as a monitoring
+daemon starts it): the installed console script when the interpreter's
+environment has one (the PyPI venv), else `python -m` from this checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MODULES = {"check_stun": "check_rtc.checks.stun"}
+STATUS_LINE = re.compile(r"^(?P<name>[A-Z]+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN) - (?P<summary>[^|]*?)(?: \| (?P<perfdata>.*))?$")
+
+
+@dataclass
+class Result:
+    """What the operator sees: exit code, output, and how long it took."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    elapsed: float
+
+    @property
+    def status(self) -> re.Match[str]:
+        match = STATUS_LINE.match(self.stdout.splitlines()[0] if self.stdout else "")
+        assert match, f"not a plugin status line: {self.stdout!r}"
+        return match
+
+    @property
+    def state(self) -> str:
+        return self.status["state"]
+
+    @property
+    def summary(self) -> str:
+        return self.status["summary"]
+
+    @property
+    def perfdata(self) -> dict[str, str]:
+        items = re.findall(r"('[^']+'|[^ =]+)=(\S+)", self.status["perfdata"] or "")
+        return {label.strip("'"): value for label, value in items}
+
+    @property
+    def long_output(self) -> list[str]:
+        return self.stdout.splitlines()[1:]
+
+
+def command(name: str) -> list[str]:
+    installed = Path(sys.executable).parent / name
+    if installed.exists():
+        return [str(installed)]
+    return [sys.executable, "-m", MODULES[name]]
+
+
+def run_check(name: str, *args: str, timeout: float = 60) -> Result:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    if not (Path(sys.executable).parent / name).exists():
+        env["PYTHONPATH"] = str(REPO)
+    started = time.monotonic()
+    done = subprocess.run(
+        command(name) + list(args), capture_output=True, text=True, env=env, timeout=timeout, cwd="/"
+    )
+    result = Result(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+    assert "Traceback" not in done.stdout + done.stderr or "-vvv" in args, done.stdout + done.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The lab's real servers (coturn x2, kamailio, prosody, then BIND with their
+    records), started once for the session and stopped by PID; tests add variants."""
+    from check_rtc.lab import Lab
+
+    with Lab(run_dir=tmp_path_factory.mktemp("lab")) as the_lab:
+        the_lab.start_all()
+        yield the_lab
+
+
+@pytest.fixture(scope="session")
+def turn(lab):  # type: ignore[no-untyped-def]
+    """The lab's coturn with long-term credentials (STUN answers too)."""
+    from check_rtc.lab import Coturn
+
+    return next(server for server in lab.servers if isinstance(server, Coturn) and server.mode == "ltc")
+
+
+@pytest.fixture(scope="session")
+def dns(lab):  # type: ignore[no-untyped-def]
+    """The lab's BIND, authoritative for example.test with the guide's records."""
+    from check_rtc.lab import Bind
+
+    return next(server for server in lab.servers if isinstance(server, Bind))
