@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn, Sequence
 
 from check_rtc import __version__
 from check_rtc.transport.deadline import Deadline
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, NoReturn, Sequence
 
 UNKNOWN = 3
 DEFAULT_TIMEOUT = 10.0
@@ -72,7 +75,7 @@ def nagios_range(text: str) -> str:
     return text
 
 
-def transport_list(allowed: Sequence[str]) -> "argparse._ActionType":  # type: ignore[name-defined]
+def transport_list(allowed: Sequence[str]) -> Callable[[str], tuple[str, ...]]:
     def parse(text: str) -> tuple[str, ...]:
         chosen = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
         wrong = [t for t in chosen if t not in allowed]

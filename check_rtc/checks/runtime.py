@@ -14,8 +14,6 @@ import logging
 import math
 import sys
 import traceback
-from typing import TYPE_CHECKING, Callable, Iterator, NoReturn
-
 import nagiosplugin
 from nagiosplugin.output import Output
 from nagiosplugin.state import Critical, Ok, Warn
@@ -27,8 +25,10 @@ from check_rtc.probes.discovery import Targeting
 from check_rtc.resolve import Resolver
 from check_rtc.transport.tls import TlsOptions, create_context
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
+    from typing import Callable, Iterator, NoReturn
 
 UNKNOWN = 3
 

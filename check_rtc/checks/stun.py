@@ -8,11 +8,12 @@ _stun._tcp, _stuns._tcp), every address of both families, concurrently.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Sequence
-
 from check_rtc.checks import options
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Sequence
+
     import nagiosplugin
 
     from check_rtc.probes.stun import StunObservation

@@ -10,8 +10,6 @@ endpoint still busy at the deadline is recorded as timed out.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Callable, Sequence, TypeVar
 
 from check_rtc.errors import CheckRtcError, TransportTimeout
 from check_rtc.probes.discovery import Service, Targeting, discover
@@ -19,24 +17,29 @@ from check_rtc.resolve import Resolver
 from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Sequence, TypeVar
+
+    O = TypeVar("O", bound="Observation")
+
 # Time the main thread waits past the deadline for a probe to report its own
 # timeout (with its own, more precise step) before declaring it late.
 GRACE_SECONDS = 0.05
 
 
-@dataclass(slots=True)
 class Observation:
     """What was seen at one endpoint; `error` set means the endpoint failed."""
 
-    endpoint: Endpoint
-    error: CheckRtcError | None = None
+    __slots__ = ("endpoint", "error")
+
+    def __init__(self, endpoint: Endpoint, error: CheckRtcError | None = None) -> None:
+        self.endpoint = endpoint
+        self.error = error
 
     def describe(self) -> str:
         """One line of facts for long output (subclasses add theirs)."""
         return "answered"
-
-
-O = TypeVar("O", bound=Observation)
 
 
 def probe_all(

@@ -8,7 +8,7 @@ check reports it instead of silently probing fewer servers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import namedtuple
 
 from check_rtc.errors import CheckRtcError, ResolveError
 from check_rtc.resolve import Resolver
@@ -16,31 +16,33 @@ from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
 
 
-@dataclass(frozen=True, slots=True)
-class Service:
+class Service(namedtuple("Service", "srv default_ports")):
     """How a protocol is found: SRV owner label and default port per transport."""
 
+    __slots__ = ()
     srv: dict[str, str]
     default_ports: dict[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Targeting:
-    """What the operator named: -H/-d/-p/-T/-4/-6."""
+class Targeting(namedtuple("Targeting", "host domain ports transports families")):
+    """What the operator named: -H, -d, -p, -T, -4/-6."""
 
+    __slots__ = ()
     host: str | None
     domain: str | None
     ports: tuple[int, ...]
     transports: tuple[str, ...]
-    families: tuple[int, ...] = (4, 6)
+    families: tuple[int, ...]
 
 
-@dataclass(slots=True)
 class Discovery:
     """Endpoints to probe, and targets that failed before any probe."""
 
-    endpoints: list[Endpoint] = field(default_factory=list)
-    failures: list[tuple[Endpoint, CheckRtcError]] = field(default_factory=list)
+    __slots__ = ("endpoints", "failures")
+
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+        self.failures: list[tuple[Endpoint, CheckRtcError]] = []
 
 
 def discover(service: Service, targeting: Targeting, resolver: Resolver, deadline: Deadline) -> Discovery:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import socket
 from contextlib import closing
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from check_rtc.codec import stun
 from check_rtc.codec.stun_transaction import Answered, Discarded, StunTransaction, TimedOut
@@ -24,6 +22,7 @@ from check_rtc.transport import datagram, stream
 from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
 
@@ -37,12 +36,26 @@ SERVICE = Service(
 )
 
 
-@dataclass(slots=True)
 class StunObservation(Observation):
-    rtt: float | None = None
-    mapped: tuple[str, int] | None = None
-    software: str | None = None
-    sends: int = 0
+    """A Binding answer: round-trip time, the mapped (reflexive) address, SOFTWARE."""
+
+    __slots__ = ("rtt", "mapped", "software", "sends")
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        error: CheckRtcError | None = None,
+        *,
+        rtt: float | None = None,
+        mapped: tuple[str, int] | None = None,
+        software: str | None = None,
+        sends: int = 0,
+    ) -> None:
+        super().__init__(endpoint, error)
+        self.rtt = rtt
+        self.mapped = mapped
+        self.software = software
+        self.sends = sends
 
     def describe(self) -> str:
         assert self.rtt is not None and self.mapped is not None

@@ -5,16 +5,19 @@ The label is what an operator reads in long output and what graphs are keyed
 on in perfdata, so it is stable and free of perfdata's illegal ' and =.
 """
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 STREAM_TRANSPORTS = frozenset({"tcp", "tls", "ws", "wss"})
 TLS_TRANSPORTS = frozenset({"tls", "wss"})
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Where to send: `name` is what DNS or the user called it (may be the address)."""
+class Endpoint(namedtuple("Endpoint", "name address port transport")):
+    """Where to send: `name` is what DNS or the user called it (may be the address).
 
+    An empty `address` stands for a target whose name did not resolve.
+    """
+
+    __slots__ = ()
     name: str
     address: str
     port: int

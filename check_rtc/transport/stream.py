@@ -8,12 +8,11 @@ the step named, so a probe can record them per endpoint.
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING
-
 from check_rtc.errors import TlsError, TransportError, TransportTimeout
 from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
 

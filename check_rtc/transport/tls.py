@@ -9,11 +9,11 @@ on the hot path, so checks that never speak TLS do not pay its 13 ms.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections import namedtuple
 
 from check_rtc.errors import UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
 
@@ -23,16 +23,17 @@ if TYPE_CHECKING:
 SYSTEM_CAPATH = "/etc/ssl/certs"
 
 
-@dataclass(frozen=True, slots=True)
-class TlsOptions:
-    """What the operator asked for; turned into an SSLContext on first use."""
+class TlsOptions(namedtuple("TlsOptions", "ca_file ca_path client_cert client_key verify alpn",
+                            defaults=(None, None, None, None, True, ()))):
+    """What the operator asked for: trust anchors, client certificate, verify, ALPN."""
 
-    ca_file: str | None = None
-    ca_path: str | None = None
-    client_cert: str | None = None
-    client_key: str | None = None
-    verify: bool = True
-    alpn: tuple[str, ...] = ()
+    __slots__ = ()
+    ca_file: str | None
+    ca_path: str | None
+    client_cert: str | None
+    client_key: str | None
+    verify: bool
+    alpn: tuple[str, ...]
 
 
 def create_context(options: TlsOptions) -> ssl.SSLContext:

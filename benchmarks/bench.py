@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark: CPU and wall time per invocation of each check against the lab.
+
+Starts the lab, then runs every case as a fresh process with a clean
+environment (env -i, as a monitoring daemon does), interleaved round by
+round so that machine noise hits every case alike, and prints the medians
+and the ratio of each to the floor (a minimal nagiosplugin check).
+
+    /usr/bin/python3 benchmarks/bench.py [--rounds 30] [--python /usr/bin/python3]
+
+CPU is user+sys of the whole process tree (os.wait4 rusage, which includes
+the children it waited for, e.g. check_dig's dig).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PLUGINS = Path("/usr/lib/nagios/plugins")
+WRAPPER = "import sys\nfrom check_rtc.checks.{module} import main\nsys.exit(main())\n"
+
+
+def console_script(python: str, module: str, directory: Path) -> list[str]:
+    """What pip and dh_python3 install: a plain import-and-call wrapper."""
+    installed = Path(python).parent / f"check_{module}"
+    if installed.exists():
+        return [python, str(installed)]
+    script = directory / f"check_{module}"
+    script.write_text(WRAPPER.format(module=module))
+    return [python, str(script)]
+
+
+def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(cpu seconds, wall seconds, exit code) of one run."""
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd="/")
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime, time.monotonic() - started, process.returncode
+
+
+def cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
+    turn = next(s for s in lab.servers if type(s).__name__ == "Coturn")  # type: ignore[attr-defined]
+    dns = next(s for s in lab.servers if type(s).__name__ == "Bind")  # type: ignore[attr-defined]
+    ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
+    stun = console_script(python, "stun", directory)
+    found = {
+        "floor: minimal nagiosplugin check": [python, str(REPO / "benchmarks" / "floor_check.py")],
+        "python3 -c pass": [python, "-c", "pass"],
+        "check_stun --help": stun + ["--help"],
+        "check_stun -T udp": stun + ["-H", "127.0.0.1", "-p", str(turn.port)],
+        "check_stun -T tcp": stun + ["-H", "127.0.0.1", "-p", str(turn.port), "-T", "tcp"],
+        "check_stun -T tls": stun + ["-H", "127.0.0.1", "-p", str(turn.tls_port), "-T", "tls", "--ca-file", ca],
+        "check_stun -d (SRV, 2 addresses)": stun + ["-d", "example.test", "--dns-server", f"127.0.0.1:{dns.port}"],
+        "C check_tcp": [str(PLUGINS / "check_tcp"), "-H", "127.0.0.1", "-p", str(turn.port)],
+        "C check_dig": [str(PLUGINS / "check_dig"), "-H", "127.0.0.1", "-p", str(dns.port),
+                        "-l", "_stun._udp.example.test", "-T", "SRV"],
+    }
+    return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
+
+
+def run(rounds: int, python: str) -> None:
+    sys.path.insert(0, str(REPO))
+    from check_rtc.lab import Lab
+
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    if not (Path(python).parent / "check_stun").exists():
+        env["PYTHONPATH"] = str(REPO)
+    with Lab() as lab, tempfile.TemporaryDirectory() as directory:
+        lab.coturn(mode="ltc")
+        lab.bind()
+        table = cases(python, lab, Path(directory))
+        for argv in table.values():  # warm up: bytecode written, page cache filled
+            measure(argv, env)
+        samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in table}
+        for _ in range(rounds):
+            for name, argv in table.items():
+                samples[name].append(measure(argv, env))
+    report(samples, python)
+
+
+def report(samples: dict[str, list[tuple[float, float, int]]], python: str) -> None:
+    floor = statistics.median(cpu for cpu, _, _ in samples["floor: minimal nagiosplugin check"])
+    rounds = len(next(iter(samples.values())))
+    print(f"interpreter: {python}; {rounds} interleaved rounds; medians")
+    print(f"{'case':36} {'cpu ms':>8} {'wall ms':>8} {'x floor':>8} {'exit':>5}")
+    for name, runs in samples.items():
+        cpu = statistics.median(r[0] for r in runs)
+        wall = statistics.median(r[1] for r in runs)
+        codes = ",".join(sorted({str(r[2]) for r in runs}))
+        print(f"{name:36} {cpu * 1000:8.1f} {wall * 1000:8.1f} {cpu / floor:8.2f} {codes:>5}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--python", default="/usr/bin/python3", help="interpreter whose packages are measured")
+    args = parser.parse_args()
+    if shutil.which(args.python) is None:
+        parser.error(f"no interpreter {args.python}")
+    run(args.rounds, args.python)
+
+
+if __name__ == "__main__":
+    main()

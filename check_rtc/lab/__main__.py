@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Command line of the lab: `python3 -m check_rtc.lab start|demo`.
+
+start  start every lab server, print where each listens, the CA path and
+       env-style lines, then wait for Ctrl-C / SIGTERM and stop everything.
+demo   start every lab server, run each check in DEMO_COMMANDS against it and
+       print the command line, its real output and its exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import NamedTuple
+
+from . import Lab
+from .daemon import Daemon
+from .ports import pick_port
+
+DEMO_TIMEOUT_SECONDS = 30
+
+
+class DemoCommand(NamedTuple):
+    """One demo entry: the name users type, the module that implements it, and
+    its arguments as a str.format template over the lab's servers (turn,
+    turn_rest, sip, xmpp, dns), ca, domain and the secret files (turn_password_file,
+    xmpp_password_file)."""
+
+    name: str
+    module: str
+    args: str
+
+
+# The one list of demo commands; add a check here when it exists.
+DEMO_COMMANDS: tuple[DemoCommand, ...] = (
+    DemoCommand("check_stun", "check_rtc.checks.stun", "-H 127.0.0.1 -p {turn.port} -T udp,tcp"),
+    DemoCommand("check_stun", "check_rtc.checks.stun", "-H ::1 -p {turn.tls_port} -T tls --ca-file {ca}"),
+    DemoCommand("check_stun", "check_rtc.checks.stun",
+                "-d {domain} --dns-server 127.0.0.1:{dns.port} -T udp,tcp,tls --ca-file {ca} -w 0.5 -c 1"),
+    # What failures look like: a certificate the system store does not trust,
+    # and one port of two where nothing answers (redundancy lost).
+    DemoCommand("check_stun", "check_rtc.checks.stun", "-H 127.0.0.1 -p {turn.tls_port} -T tls"),
+    DemoCommand("check_stun", "check_rtc.checks.stun", "-H 127.0.0.1 -p {turn.port},{unused_port} -t 3"),
+)
+
+
+def _write_secret(path: Path, secret: str) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    return path
+
+
+def _context(lab: Lab, servers: dict[str, Daemon]) -> dict[str, object]:
+    turn, xmpp = servers["turn"], servers["xmpp"]
+    return {
+        **servers,
+        "ca": lab.certs.ca_cert,
+        "domain": lab.domain,
+        "turn_password_file": _write_secret(lab.run_dir / "turn.password", getattr(turn, "password")),
+        "xmpp_password_file": _write_secret(lab.run_dir / "xmpp.password", getattr(xmpp, "password")),
+        "unused_port": pick_port(),  # nothing listens there: what a dead service looks like
+    }
+
+
+def _table(lab: Lab, servers: dict[str, Daemon], ctx: dict[str, object]) -> str:
+    t, r, s, x, d = (servers[k] for k in ("turn", "turn_rest", "sip", "xmpp", "dns"))
+    g = getattr
+    rows = [
+        ("coturn (ltc)", f"udp+tcp {g(t, 'port')}, tls {g(t, 'tls_port')}, rfc5780 alt {g(t, 'alt_port')}",
+         f"user {g(t, 'username')}, password in {ctx['turn_password_file']}"),
+        ("coturn (rest)", f"udp+tcp {g(r, 'port')}, tls {g(r, 'tls_port')}, rfc5780 alt {g(r, 'alt_port')}",
+         "static-auth-secret (LAB_TURN_REST_SECRET)"),
+        ("kamailio", f"udp+tcp {g(s, 'port')}, tls {g(s, 'tls_ports')[0]} {g(s, 'tls_ports')[1]},"
+         f" ws {g(s, 'ws_port')}, wss {g(s, 'wss_port')}", f"OPTIONS -> {g(s, 'options_code')}"),
+        ("prosody", f"c2s {g(x, 'c2s_port')}, s2s {g(x, 's2s_port')}, c2s-tls {g(x, 'c2s_tls_port')},"
+         f" s2s-tls {g(x, 's2s_tls_port')}", f"{g(x, 'jid')}, password in {ctx['xmpp_password_file']}"),
+        ("bind", f"udp+tcp {g(d, 'port')}", f"zones {', '.join(g(d, 'zones'))}"),
+    ]
+    lines = [f"{'server':14} {'ports (127.0.0.1 and ::1)':58} notes"]
+    lines += [f"{a:14} {b:58} {c}" for a, b, c in rows]
+    lines += ["", f"CA certificate: {lab.certs.ca_cert}", f"run dir: {lab.run_dir}", ""]
+    env = {
+        "LAB_DOMAIN": lab.domain, "LAB_CA": lab.certs.ca_cert, "LAB_DNS": f"127.0.0.1:{g(d, 'port')}",
+        "LAB_TURN_PORT": g(t, "port"), "LAB_TURN_TLS_PORT": g(t, "tls_port"),
+        "LAB_TURN_USER": g(t, "username"), "LAB_TURN_PASSWORD_FILE": ctx["turn_password_file"],
+        "LAB_TURN_REST_PORT": g(r, "port"), "LAB_TURN_REST_SECRET": g(r, "secret"),
+        "LAB_SIP_PORT": g(s, "port"), "LAB_SIP_TLS_PORTS": ",".join(map(str, g(s, "tls_ports"))),
+        "LAB_SIP_WS_PORT": g(s, "ws_port"), "LAB_SIP_WSS_PORT": g(s, "wss_port"),
+        "LAB_XMPP_C2S_PORT": g(x, "c2s_port"), "LAB_XMPP_S2S_PORT": g(x, "s2s_port"),
+        "LAB_XMPP_C2S_TLS_PORT": g(x, "c2s_tls_port"), "LAB_XMPP_S2S_TLS_PORT": g(x, "s2s_tls_port"),
+        "LAB_XMPP_JID": g(x, "jid"), "LAB_XMPP_PASSWORD_FILE": ctx["xmpp_password_file"],
+    }
+    lines += [f"{k}={shlex.quote(str(v))}" for k, v in env.items()]
+    return "\n".join(lines)
+
+
+def _run_demo(ctx: dict[str, object]) -> None:
+    # The children import check_rtc from the same tree as this lab.
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    for entry in DEMO_COMMANDS:
+        args = shlex.split(entry.args.format(**ctx))
+        print(f"$ {entry.name} {shlex.join(args)}")
+        try:
+            done = subprocess.run([sys.executable, "-m", entry.module, *args], env=env,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=DEMO_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            print(f"(no result after {DEMO_TIMEOUT_SECONDS} s)\n")
+            continue
+        sys.stdout.write(done.stdout + done.stderr)
+        print(f"[exit code {done.returncode}]\n")
+
+
+def _wait_for_signal() -> None:
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m check_rtc.lab", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("start", "demo"))
+    parser.add_argument("--domain", default="example.test")
+    parser.add_argument("--run-dir", help="keep configs and logs here (default: a temp dir, removed)")
+    opts = parser.parse_args(argv)
+    began = time.monotonic()
+    with Lab(domain=opts.domain, run_dir=opts.run_dir) as lab:
+        servers = lab.start_all()
+        ctx = _context(lab, servers)
+        print(_table(lab, servers, ctx))
+        print(f"\n# lab up in {time.monotonic() - began:.2f} s", flush=True)
+        if opts.command == "start":
+            print("# Ctrl-C or SIGTERM stops it", flush=True)
+            _wait_for_signal()
+        else:
+            print()
+            _run_demo(ctx)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
