@@ -26,6 +26,12 @@ DNS_PORT = 53
 
 
 SrvRecord = namedtuple("SrvRecord", "priority weight port target")
+NaptrRecord = namedtuple("NaptrRecord", "order preference flags service regexp replacement")
+
+
+def _text(field: bytes) -> str:
+    """A NAPTR character-string (bytes in dnspython) as text; odd bytes escaped."""
+    return field.decode("ascii", "backslashreplace")
 
 
 def ip_family(text: str) -> int | None:
@@ -76,23 +82,35 @@ class Resolver:
         found: list[str] = []
         for family in sorted(families, reverse=True):
             rrtype = "AAAA" if family == 6 else "A"
-            found += [rdata.address for rdata in self._query(name, rrtype, deadline)]
-        if not found:
-            raise ResolveError(name, "noanswer", "no A/AAAA record")
+            found += [rdata.address for rdata in self._records(name, rrtype, deadline)]
         return found
 
     def srv(self, name: str, deadline: Deadline) -> list[SrvRecord]:
         """SRV records of `name` in RFC 2782 order (priority, then weight); [] if none."""
-        try:
-            answer = self._query(name, "SRV", deadline)
-        except ResolveError as exc:
-            if exc.kind in ("nxdomain", "noanswer"):
-                return []
-            raise
+        answer = self._records(name, "SRV", deadline, missing_name_ok=True)
         records = [SrvRecord(r.priority, r.weight, r.port, r.target.to_text()) for r in answer]
         # RFC 2782 picks randomly by weight within a priority; a monitoring check
         # probes every target anyway, so a stable order keeps output comparable.
         return sorted(records, key=lambda r: (r.priority, -r.weight, r.target, r.port))
+
+    def naptr(self, name: str, deadline: Deadline) -> list[NaptrRecord]:
+        """NAPTR records of `name` in RFC 3403 order (order, then preference); [] if none."""
+        answer = self._records(name, "NAPTR", deadline, missing_name_ok=True)
+        records = [
+            NaptrRecord(r.order, r.preference, _text(r.flags), _text(r.service), _text(r.regexp),
+                        r.replacement.to_text())
+            for r in answer
+        ]
+        return sorted(records, key=lambda r: (r.order, r.preference, r.service, r.replacement))
+
+    def _records(self, name: str, rrtype: str, deadline: Deadline, missing_name_ok: bool = False) -> Any:
+        """The answer's records; [] when the name has none of this type."""
+        try:
+            return self._query(name, rrtype, deadline)
+        except ResolveError as exc:
+            if exc.kind == "noanswer" or (exc.kind == "nxdomain" and missing_name_ok):
+                return []
+            raise
 
     def _query(self, name: str, rrtype: str, deadline: Deadline) -> Any:
         dns = _dnspython()

@@ -16,12 +16,15 @@ from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
 
 
-class Service(namedtuple("Service", "srv default_ports")):
-    """How a protocol is found: SRV owner label and default port per transport."""
+class Service(namedtuple("Service", "srv default_ports naptr", defaults=({},))):
+    """How a protocol is found: SRV owner label and default port per transport,
+    and, for protocols with a NAPTR step (RFC 3263, RFC 5928), the NAPTR
+    service field that stands for each transport."""
 
     __slots__ = ()
     srv: dict[str, str]
     default_ports: dict[str, int]
+    naptr: dict[str, str]
 
 
 class Targeting(namedtuple("Targeting", "host domain ports transports families")):
@@ -56,37 +59,83 @@ def discover(service: Service, targeting: Targeting, resolver: Resolver, deadlin
 def _targets(
     service: Service, targeting: Targeting, resolver: Resolver, deadline: Deadline, found: Discovery
 ) -> list[tuple[str, int, str]]:
-    targets: list[tuple[str, int, str]] = []
-    for transport in targeting.transports:
-        if targeting.host:
-            ports = targeting.ports or (service.default_ports[transport],)
-            targets += [(targeting.host, port, transport) for port in ports]
-        else:
-            assert targeting.domain is not None
-            targets += _srv_targets(service, targeting, transport, resolver, deadline, found)
+    if targeting.host:
+        targets = [
+            (targeting.host, port, transport)
+            for transport in targeting.transports
+            for port in targeting.ports or (service.default_ports[transport],)
+        ]
+    else:
+        targets = _domain_targets(service, targeting, resolver, deadline, found)
     return list(dict.fromkeys(targets))
 
 
+def _domain_targets(
+    service: Service, targeting: Targeting, resolver: Resolver, deadline: Deadline, found: Discovery
+) -> list[tuple[str, int, str]]:
+    """NAPTR (where the protocol has it), then SRV, then the domain itself."""
+    targets, listed = _naptr_targets(service, targeting, resolver, deadline, found)
+    for transport in targeting.transports:
+        if transport not in listed:
+            owner = f"{service.srv[transport]}.{targeting.domain}"
+            targets += _srv_targets(owner, transport, service, targeting, resolver, deadline, found, True)
+    return targets
+
+
+def _naptr_targets(
+    service: Service, targeting: Targeting, resolver: Resolver, deadline: Deadline, found: Discovery
+) -> tuple[list[tuple[str, int, str]], set[str]]:
+    """Targets through the domain's NAPTR records, and the transports they listed.
+
+    A transport the records do not list is looked up by SRV directly, as
+    when there are no NAPTR records (RFC 3263 §4.1): a monitoring check
+    reports what is there rather than what a client would pick.
+    """
+    if not service.naptr:
+        return [], set()
+    domain = targeting.domain or ""
+    try:
+        records = resolver.naptr(domain, deadline)
+    except CheckRtcError as exc:
+        found.failures.append((Endpoint(domain, "", 0, "naptr"), exc))
+        return [], set()
+    targets: list[tuple[str, int, str]] = []
+    listed: set[str] = set()
+    for record in records:
+        transport = service.naptr.get(record.service.upper())
+        # RFC 3263 §4.1 / RFC 5928 §4: the "s" flag says the replacement is an SRV owner name.
+        if transport in targeting.transports and record.flags.lower() == "s":
+            listed.add(transport)
+            targets += _srv_targets(record.replacement, transport, service, targeting, resolver, deadline,
+                                    found, False)
+    return targets, listed
+
+
 def _srv_targets(
+    owner: str,
+    transport: str,
     service: Service,
     targeting: Targeting,
-    transport: str,
     resolver: Resolver,
     deadline: Deadline,
     found: Discovery,
+    fallback: bool,
 ) -> list[tuple[str, int, str]]:
-    domain = targeting.domain or ""
-    owner = f"{service.srv[transport]}.{domain}"
+    """Targets of one SRV owner; with `fallback`, the domain itself when there are none."""
     try:
         records = resolver.srv(owner, deadline)
     except CheckRtcError as exc:
         found.failures.append((Endpoint(owner, "", 0, transport), exc))
         return []
-    if not records:
-        # No SRV: use the domain's own A/AAAA on the default port (RFC 8489 §8:
-        # "the client SHOULD use the default port ... and the domain name").
+    if not records and fallback:
+        # No SRV: use the domain's own A/AAAA on the default port (RFC 2782 usage
+        # rules; RFC 8489 §8: "the client SHOULD use the default port ...").
         ports = targeting.ports or (service.default_ports[transport],)
-        return [(domain, port, transport) for port in ports]
+        return [(targeting.domain or "", port, transport) for port in ports]
+    if not records:
+        missing = ResolveError(owner, "noanswer", "NAPTR points here but there is no SRV record")
+        found.failures.append((Endpoint(owner, "", 0, transport), missing))
+        return []
     if all(record.target == "." for record in records):
         # RFC 2782: 'A Target of "." means that the service is decidedly not
         # available at this domain.'
