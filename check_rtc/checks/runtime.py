@@ -147,11 +147,22 @@ def _describe_rtt(metric: nagiosplugin.Metric, context: nagiosplugin.Context) ->
 
 
 class EndpointResource(nagiosplugin.Resource):  # type: ignore[misc]
-    """The endpoints of one check; `run` returns their observations."""
+    """The endpoints of one check; `run` returns their observations.
 
-    def __init__(self, name: str, run: Callable[[], list[Observation]]) -> None:
+    Every endpoint yields its reachability and, when it answered, its rtt;
+    `extra` yields a check's own metrics of an observation (facts judged by
+    the check's own contexts, or perfdata-only values).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        run: Callable[[], list[Observation]],
+        extra: Callable[[Observation], Iterator[nagiosplugin.Metric]] | None = None,
+    ) -> None:
         self._name = name
         self._run = run
+        self._extra = extra
         self.observations: list[Observation] = []
 
     @property
@@ -162,26 +173,32 @@ class EndpointResource(nagiosplugin.Resource):  # type: ignore[misc]
         self.observations = self._run()
         for observation in self.observations:
             yield from endpoint_metrics(observation, getattr(observation, "rtt", None))
+            if self._extra is not None and observation.error is None:
+                yield from self._extra(observation)
 
 
 def endpoint_check(
-    name: str, run: Callable[[], list[Observation]], args: argparse.Namespace, notes: tuple[str, ...] = ()
+    name: str,
+    run: Callable[[], list[Observation]],
+    args: argparse.Namespace,
+    notes: tuple[str, ...] = (),
+    contexts: tuple[nagiosplugin.Context, ...] = (),
+    extra: Callable[[Observation], Iterator[nagiosplugin.Metric]] | None = None,
 ) -> nagiosplugin.Check:
-    """A check over a set of endpoints with the shared contexts and summary."""
+    """A check over a set of endpoints with the shared contexts and summary,
+    plus a check's own `contexts` for the metrics its `extra` yields."""
     return nagiosplugin.Check(
-        EndpointResource(name, run),
+        EndpointResource(name, run, extra),
         ReachabilityContext(args.require_all),
         rtt_context(args),
+        *contexts,
         EndpointSummary(notes),
     )
 
 
-def endpoint_metrics(observation: Observation, rtt: float | None) -> Iterator[nagiosplugin.Metric]:
-    """The reachability metric and, for an answer, the rtt with perfdata."""
-    label = observation.endpoint.label()
-    yield nagiosplugin.Metric(f"{label}_ok", observation, context="reachable")
-    if observation.error is None and rtt is not None:
-        yield nagiosplugin.Metric(f"{label}_rtt", rtt, "s", min=0, context="rtt")
+def perfdata_context(name: str, decimals: int = 6) -> ThresholdContext:
+    """A context that only reports: no thresholds, never a problem."""
+    return ThresholdContext(name, None, None, fmt_metric=None, decimals=decimals)
 
 
 def targeting(args: argparse.Namespace) -> Targeting:
