@@ -196,6 +196,14 @@ def endpoint_check(
     )
 
 
+def endpoint_metrics(observation: Observation, rtt: float | None) -> Iterator[nagiosplugin.Metric]:
+    """The reachability metric and, for an answer, the rtt with perfdata."""
+    label = observation.endpoint.label()
+    yield nagiosplugin.Metric(f"{label}_ok", observation, context="reachable")
+    if observation.error is None and rtt is not None:
+        yield nagiosplugin.Metric(f"{label}_rtt", rtt, "s", min=0, context="rtt")
+
+
 def perfdata_context(name: str, decimals: int = 6) -> ThresholdContext:
     """A context that only reports: no thresholds, never a problem."""
     return ThresholdContext(name, None, None, fmt_metric=None, decimals=decimals)
