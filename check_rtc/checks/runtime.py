@@ -173,7 +173,7 @@ class EndpointResource(nagiosplugin.Resource):  # type: ignore[misc]
         self.observations = self._run()
         for observation in self.observations:
             yield from endpoint_metrics(observation, getattr(observation, "rtt", None))
-            if self._extra is not None and observation.error is None:
+            if self._extra is not None:
                 yield from self._extra(observation)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from check_rtc.codec.stun import Class, Message, Method, decode
+from check_rtc.codec.stun import Class, Message, Method, decode, verify_integrity
 from check_rtc.errors import DecodeError
 
 
@@ -48,7 +48,15 @@ class Discarded(namedtuple("Discarded", "reason")):
     reason: str
 
 
-Event = Answered | TimedOut | Discarded
+class Unauthentic(namedtuple("Unauthentic", "reason sends")):
+    """Responses came, but none with a valid MESSAGE-INTEGRITY (RFC 8489 §9.2.5)."""
+
+    __slots__ = ()
+    reason: str
+    sends: int
+
+
+Event = Answered | TimedOut | Discarded | Unauthentic
 
 
 class StunTransaction:
@@ -64,6 +72,7 @@ class StunTransaction:
         rc: int = 7,
         rm: int = 16,
         ti: float = 39.5,
+        integrity_key: bytes | None = None,
     ) -> None:
         self._method = _request_method(request, transaction_id)
         self._request = request
@@ -79,6 +88,8 @@ class StunTransaction:
         self._first_send = 0.0
         self._timer: float | None = None
         self._started = False
+        self._integrity_key = integrity_key
+        self._unauthentic = ""
 
     def start(self, now: float) -> None:
         """Send the request for the first time."""
@@ -109,7 +120,14 @@ class StunTransaction:
         if reason:
             self._events.append(Discarded(reason))
             return
-        self._finish(Answered(response, now - self._first_send, self._sends))
+        forged = self._forged(data, response)
+        if not forged:
+            self._finish(Answered(response, now - self._first_send, self._sends))
+        elif self._reliable:
+            self._finish(Unauthentic(forged, self._sends))
+        else:
+            self._unauthentic = forged
+            self._events.append(Discarded(forged))
 
     def get_timer(self) -> float | None:
         """Absolute time of the next retransmission or time-out; None when done."""
@@ -120,9 +138,21 @@ class StunTransaction:
         if self._timer is None or now < self._timer:
             return
         if self._reliable or self._sends >= self._rc:
-            self._finish(TimedOut(self._sends, now - self._first_send))
+            self.expire(now)
         else:
             self._send(now)
+
+    def expire(self, now: float) -> None:
+        """End the transaction without an answer: its own time-out, or the caller's deadline."""
+        if self._timer is None:
+            return
+        # RFC 8489 §9.2.5: "If all the responses are discarded, then instead
+        # of signaling a timeout after ending the transaction, the layer MUST
+        # signal that the integrity protection was violated."
+        if self._unauthentic:
+            self._finish(Unauthentic(self._unauthentic, self._sends))
+        else:
+            self._finish(TimedOut(self._sends, now - self._first_send))
 
     def next_event(self) -> Event | None:
         """The oldest event not yet read, or None."""
@@ -166,10 +196,30 @@ class StunTransaction:
             return f"STUN {message.method.name} response does not answer a {self._method.name} request"
         return ""
 
+    def _forged(self, data: bytes, response: Message) -> str:
+        """Why an answer fails the long-term credential check, or "" if it passes.
+
+        RFC 8489 §9.2.5: 401 and 438 answers are not protected; any other
+        answer to an authenticated request must carry a valid
+        MESSAGE-INTEGRITY. Over an unreliable transport such a response "MUST
+        be discarded, as if it had never been received"; over a reliable one
+        it "MUST be treated as a failure".
+        """
+        if self._integrity_key is None or _challenge_code(response):
+            return ""
+        if verify_integrity(data, self._integrity_key):
+            return ""
+        return f"STUN {response.method.name} {response.cls.name.lower()} response without a valid MESSAGE-INTEGRITY"
+
     def _finish(self, event: Event) -> None:
         self._events.append(event)
         self._timer = None
         self._outbox.clear()
+
+
+def _challenge_code(response: Message) -> bool:
+    error = response.get("ERROR-CODE")
+    return response.cls == Class.ERROR and isinstance(error, tuple) and error[0] in (401, 438)
 
 
 def _request_method(request: bytes, transaction_id: bytes) -> Method:

@@ -15,10 +15,10 @@ Servers (each start()ed by the Lab method, stop()ped by the Lab at exit):
             password (ltc), secret (rest), rest_credentials(); allow_loopback_peers
   Kamailio  port (UDP+TCP), tls_ports (2), ws_port, wss_port; options_code
   Prosody   c2s_port, s2s_port, c2s_tls_port, s2s_tls_port, jid, username,
-            password; require_encryption
+            password; require_encryption, plain_before_tls
   Bind      port; zones (origin -> text); from lab.bind(extra_lines=..., zones=...)
 Every server takes cert="good" (a Certs variant: good, server_only, wildcard,
-expiring, expired, wrong_name, self_signed, intermediate), and has pid,
+expiring, expired, wrong_name, self_signed, intermediate, host_only), and has pid,
 running, log_path, log_tail(), stop(). Several instances of one server run
 side by side, each in RUN_DIR/KIND-N with its own ports. All listen on
 127.0.0.1 and ::1 only, on ports picked per run and pre-checked: a busy port
@@ -42,14 +42,14 @@ from typing import Iterable, TypeVar
 
 from .bind import Bind
 from .certs import VARIANTS, Certs
-from .coturn import Coturn
+from .coturn import PRIVATE_PEER_RANGES, Coturn
 from .daemon import Daemon, LabError, StartError
 from .kamailio import Kamailio
 from .ports import PortBusyError
 from .prosody import Prosody
 from .zones import ServicePorts, lab_zones
 
-__all__ = ["Lab", "Certs", "Coturn", "Kamailio", "Prosody", "Bind", "Daemon",
+__all__ = ["Lab", "Certs", "Coturn", "PRIVATE_PEER_RANGES", "Kamailio", "Prosody", "Bind", "Daemon",
            "LabError", "StartError", "PortBusyError", "ServicePorts"]
 
 D = TypeVar("D", bound=Daemon)
@@ -118,8 +118,11 @@ class Lab:
     def start_all(self) -> dict[str, Daemon]:
         """The standard lab: coturn (ltc and rest), kamailio, prosody, then BIND."""
         started: dict[str, Daemon] = {}
-        started["turn"] = self.coturn(mode="ltc")
-        started["turn_rest"] = self.coturn(mode="rest")
+        # Relayed addresses are loopback here, so relaying between them needs
+        # loopback peers; private ranges are denied, as the guide recommends.
+        started["turn"] = self.coturn(mode="ltc", allow_loopback_peers=True, denied_peer_ips=PRIVATE_PEER_RANGES)
+        started["turn_rest"] = self.coturn(mode="rest", allow_loopback_peers=True,
+                                           denied_peer_ips=PRIVATE_PEER_RANGES)
         started["sip"] = self.kamailio()
         started["xmpp"] = self.prosody()
         started["dns"] = self.bind(turn=started["turn"])  # type: ignore[arg-type]

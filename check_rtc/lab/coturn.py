@@ -5,7 +5,10 @@ Modes: "ltc" long-term credentials (username/password), "rest" TURN REST API
 shared secret (use-auth-secret), "noauth" an open relay for negative tests.
 Listens on UDP+TCP `port`, TLS(+DTLS) `tls_port`, and with RFC 5780 on
 `alt_port` = port+1 and `alt_tls_port` = tls_port+1 as well.
-Loopback peers are refused unless allow_loopback_peers=True.
+Loopback peers are refused unless allow_loopback_peers=True; denied_peer_ips
+adds coturn denied-peer-ip ranges (PRIVATE_PEER_RANGES: what the guide says a
+relay must not reach); alt_ip (e.g. 127.0.0.2) adds the second listening
+address RFC 5780's "change IP" needs.
 """
 
 from __future__ import annotations
@@ -32,9 +35,18 @@ RELAY_BLOCK = 40  # relay ports per instance, enough for a test's allocations
 RELAY_FIRST, RELAY_LAST = 61000, 65500
 _relay_blocks = itertools.count()
 
+# coturn's denied-peer-ip ranges for what the guide says a relay must not
+# reach (RFC 1918, link-local with cloud metadata, IPv6 ULA and link-local).
+PRIVATE_PEER_RANGES = (
+    "10.0.0.0-10.255.255.255", "172.16.0.0-172.31.255.255", "192.168.0.0-192.168.255.255",
+    "169.254.0.0-169.254.255.255", "fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+)
+
 _CONFIG = """\
 listening-ip=127.0.0.1
 listening-ip=::1
+{alt_ip}
 relay-ip=127.0.0.1
 relay-ip=::1
 listening-port={port}
@@ -50,6 +62,7 @@ pkey={key}
 no-cli
 no-multicast-peers
 {loopback}
+{denied}
 {rfc5780}
 pidfile={run}/turnserver.pid
 userdb={run}/turndb
@@ -75,13 +88,18 @@ class Coturn(Daemon):
 
     def __init__(self, run_dir: Path, certs: Certs, *, mode: str = "ltc", cert: str = "good",
                  port: int | None = None, tls_port: int | None = None, rfc5780: bool = True,
-                 allow_loopback_peers: bool = False, realm: str | None = None) -> None:
+                 allow_loopback_peers: bool = False, realm: str | None = None,
+                 denied_peer_ips: tuple[str, ...] = (), alt_ip: str | None = None) -> None:
         super().__init__(run_dir)
         if mode not in MODES:
             raise LabError(f"coturn mode must be one of {MODES}, not {mode!r}")
         self.certs, self.mode, self.cert = certs, mode, cert
         self.rfc5780 = rfc5780
         self.allow_loopback_peers = allow_loopback_peers
+        self.denied_peer_ips = denied_peer_ips
+        # RFC 5780 needs a second address of the same family for "change IP";
+        # any 127.0.0.0/8 address is local on Linux.
+        self.alt_ip = alt_ip
         self.realm = realm or certs.domain
         span = 2 if rfc5780 else 1  # RFC 5780 also binds port+1
         self.port = port if port is not None else pick_port(span)
@@ -114,6 +132,8 @@ class Coturn(Daemon):
             max_port=self.relay_ports[1], realm=self.realm, auth=self._auth_lines(),
             cert=self.certs.fullchain(self.cert), key=self.certs.key(self.cert),
             loopback="allow-loopback-peers" if self.allow_loopback_peers else "",
+            denied="\n".join(f"denied-peer-ip={r}" for r in self.denied_peer_ips),
+            alt_ip=f"listening-ip={self.alt_ip}" if self.alt_ip else "",
             rfc5780="" if self.rfc5780 else "no-rfc5780", run=self.run_dir)
         self.config_path.write_text(text)
 

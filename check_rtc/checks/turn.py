@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""check_turn: a TURN server relays for the right users and nobody else (RFC 8656).
+
+Probes one host (-H) or every target of a domain (-d: RFC 5928 NAPTR, then
+SRV _turn._udp, _turn._tcp, _turns._tcp), every address of both families,
+concurrently; see probes/turn.py for the steps. Judgements:
+
+- an allocation without credentials: CRITICAL ("open relay"), whatever else;
+- a failed Allocate, relay round trip or CreatePermission: the endpoint failed;
+- permissions granted towards private, link-local or metadata addresses:
+  WARNING ("relays to private addresses"), CRITICAL with --private-peers-critical;
+- a private relayed address on a server reached on a public one: WARNING
+  ("external-ip not configured");
+- a failed Refresh(0): WARNING (allocations linger until they expire).
+"""
+
+from __future__ import annotations
+
+from check_rtc.checks import options
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Iterator, Sequence
+
+    import nagiosplugin
+
+    from check_rtc.checks.findings import Finding
+    from check_rtc.codec.turn import Credentials
+    from check_rtc.probes.turn import TurnObservation
+    from check_rtc.transport.deadline import Deadline
+
+NAME = "TURN"
+PASSWORD_ENV = "CHECK_RTC_PASSWORD"
+SECRET_ENV = "CHECK_RTC_TURN_SECRET"
+
+
+def build_parser() -> options.Parser:
+    parser = options.make_parser(
+        NAME,
+        "check_turn",
+        "Check that a TURN server (RFC 8656) refuses strangers, allocates and relays for its users, "
+        "and refuses to relay towards private addresses.",
+        transports=("udp", "tcp", "tls"),
+        default_transports="udp",
+    )
+    group = parser.add_argument_group("TURN")
+    group.add_argument("-u", "--username", metavar="USER",
+                       help="long-term credential username; with --secret-file, the user part of "
+                            "the REST username (default: check-rtc)")
+    group.add_argument("--password-file", metavar="FILE",
+                       help=f"file whose first line is the password (or set {PASSWORD_ENV})")
+    group.add_argument("--secret-file", metavar="FILE",
+                       help=f"TURN REST API shared secret (coturn static-auth-secret; or set {SECRET_ENV})")
+    group.add_argument("--credential-lifetime", metavar="SECONDS", type=int, default=600,
+                       help="validity of REST credentials (default: %(default)s)")
+    group.add_argument("--realm", metavar="REALM",
+                       help="the realm the server must announce (credentials are per realm)")
+    group.add_argument("--relay-ipv6", action="store_true",
+                       help="ask for an IPv6 relayed address (RFC 6156 REQUESTED-ADDRESS-FAMILY)")
+    group.add_argument("--private-peers-critical", action="store_true",
+                       help="permissions granted towards private addresses are CRITICAL (default: WARNING)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = options.parse(build_parser(), argv)
+    deadline = options.start_deadline(args)
+    from check_rtc.checks import runtime
+
+    runtime.execute(NAME, args, lambda: _build(args, deadline))
+
+
+def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+    from check_rtc.checks import runtime
+    from check_rtc.checks.findings import FindingContext
+
+    credentials = _credentials(args)
+    contexts = (FindingContext(), runtime.perfdata_context("turn_time"), runtime.perfdata_context("lifetime", 0))
+    return runtime.endpoint_check(
+        NAME, lambda: _probe(args, credentials, deadline), args, runtime.insecure_note(args, ("tls",)),
+        contexts, lambda observation: _metrics(observation, args),
+    )
+
+
+def _credentials(args: argparse.Namespace) -> Credentials | None:
+    """Long-term credentials, REST credentials from a shared secret, or none."""
+    import time
+
+    from check_rtc import secrets
+    from check_rtc.codec import turn
+    from check_rtc.errors import UsageError
+
+    secret = secrets.read_secret(args.secret_file, SECRET_ENV, "secret")
+    if secret is not None:
+        return turn.rest_credentials(secret, args.username or "check-rtc", args.credential_lifetime, time.time())
+    password = secrets.read_secret(args.password_file, PASSWORD_ENV)
+    if args.username and password is None:
+        raise UsageError(f"-u needs --password-file or {PASSWORD_ENV}")
+    if password is not None and not args.username:
+        raise UsageError("a password needs -u USER")
+    return turn.Credentials(args.username, password) if args.username else None
+
+
+def _probe(args: argparse.Namespace, credentials: Credentials | None, deadline: Deadline) -> list[TurnObservation]:
+    from check_rtc.checks import runtime
+    from check_rtc.probes import probe_service
+    from check_rtc.probes.turn import SERVICE, TurnProbe, failed
+
+    context = runtime.tls_context(args) if "tls" in args.transport else None
+    probe = TurnProbe(credentials, 6 if args.relay_ipv6 else None, context, args.domain or args.hostname)
+    return probe_service(SERVICE, runtime.targeting(args), runtime.resolver(args), probe, failed, deadline)
+
+
+def _metrics(observation: TurnObservation, args: argparse.Namespace) -> Iterator[nagiosplugin.Metric]:
+    """Findings (only the breaches) and perfdata of one endpoint, as far as its steps went."""
+    from check_rtc.checks.findings import finding_metric
+
+    label = observation.endpoint.label()
+    for number, finding in enumerate(_findings(observation, args)):
+        yield finding_metric(label, number, finding)
+    if observation.allocated:
+        yield from _perfdata(observation, label)
+
+
+def _findings(observation: TurnObservation, args: argparse.Namespace) -> Iterator[Finding]:
+    from check_rtc.checks.findings import Finding
+
+    if observation.open_relay:
+        yield Finding("critical", "open relay: Allocate succeeded without credentials")
+    if args.realm and observation.realm is not None and observation.realm != args.realm:
+        yield Finding("critical", f"realm '{observation.realm}' is not the expected '{args.realm}' "
+                                  "(coturn: realm=)")
+    if observation.granted:
+        # In the guide's terms: coturn's denied-peer-ip (and no loopback peers).
+        yield Finding("critical" if args.private_peers_critical else "warning",
+                      f"relays to private addresses: permission granted towards {', '.join(observation.granted)} "
+                      "(coturn: denied-peer-ip)")
+    if observation.relayed is not None and _private(observation.relayed[0]) \
+            and not _private(observation.endpoint.address):
+        yield Finding("warning", f"relayed address {observation.relayed[0]} is private though the server was "
+                                 f"reached on {observation.endpoint.address}: external-ip not configured")
+    if observation.deallocate_error is not None:
+        yield Finding("warning", f"allocation not deleted: {observation.deallocate_error}")
+
+
+def _perfdata(observation: TurnObservation, label: str) -> Iterator[nagiosplugin.Metric]:
+    from nagiosplugin import Metric
+
+    if observation.error is None:
+        yield Metric(f"{label}_time", observation.total_time, "s", min=0, context="rtt")
+    for suffix, value in (("allocate", observation.allocate_time), ("relay_rtt", observation.indication_rtt),
+                          ("channel_rtt", observation.channel_rtt)):
+        if value is not None:
+            yield Metric(f"{label}_{suffix}", value, "s", min=0, context="turn_time")
+    if observation.lifetime is not None:
+        yield Metric(f"{label}_lifetime", observation.lifetime, "s", min=0, context="lifetime")
+
+
+def _private(address: str) -> bool:
+    """Not globally routable (private, loopback, link-local, ULA...)."""
+    import ipaddress
+
+    try:
+        return not ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    main()
