@@ -124,6 +124,7 @@ def _metrics(observation: TurnObservation, args: argparse.Namespace) -> Iterator
 
 
 def _findings(observation: TurnObservation, args: argparse.Namespace) -> Iterator[Finding]:
+    from check_rtc.addresses import private_behind_public
     from check_rtc.checks.findings import Finding
 
     if observation.open_relay:
@@ -136,8 +137,7 @@ def _findings(observation: TurnObservation, args: argparse.Namespace) -> Iterato
         yield Finding("critical" if args.private_peers_critical else "warning",
                       f"relays to private addresses: permission granted towards {', '.join(observation.granted)} "
                       "(coturn: denied-peer-ip)")
-    if observation.relayed is not None and _private(observation.relayed[0]) \
-            and not _private(observation.endpoint.address):
+    if observation.relayed is not None and private_behind_public(observation.relayed[0], observation.endpoint.address):
         yield Finding("warning", f"relayed address {observation.relayed[0]} is private though the server was "
                                  f"reached on {observation.endpoint.address}: external-ip not configured")
     if observation.deallocate_error is not None:
@@ -155,16 +155,6 @@ def _perfdata(observation: TurnObservation, label: str) -> Iterator[nagiosplugin
             yield Metric(f"{label}_{suffix}", value, "s", min=0, context="turn_time")
     if observation.lifetime is not None:
         yield Metric(f"{label}_lifetime", observation.lifetime, "s", min=0, context="lifetime")
-
-
-def _private(address: str) -> bool:
-    """Not globally routable (private, loopback, link-local, ULA...)."""
-    import ipaddress
-
-    try:
-        return not ipaddress.ip_address(address).is_global
-    except ValueError:
-        return False
 
 
 if __name__ == "__main__":

@@ -444,6 +444,8 @@ ATTRIBUTES: tuple[AttributeSpec, ...] = (
     _spec(0x8022, "SOFTWARE", _text("replace")),
     _spec(0x8023, "ALTERNATE-SERVER", _address(xor=False)),
     _spec(_FINGERPRINT_CODE, "FINGERPRINT", _uint(4)),
+    # RFC 3489 §11.2.3: the classic servers' name for the alternate address
+    _spec(0x0005, "CHANGED-ADDRESS", _address(xor=False)),
     # RFC 5780 §7 (NAT behaviour discovery)
     _spec(0x0003, "CHANGE-REQUEST", (_decode_change_request, _encode_change_request)),
     _spec(0x0026, "PADDING", _opaque()),

@@ -9,6 +9,7 @@ the endpoint times out if nothing valid comes.
 
 from __future__ import annotations
 
+from check_rtc.addresses import private_behind_public
 from check_rtc.codec import stun
 from check_rtc.errors import CheckRtcError, RemoteProtocolError
 from check_rtc.probes import Observation
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 # RFC 8489 §8: "_stun._udp", "_stun._tcp" and "_stuns._tcp"; default ports
 # 3478 for "stun" and 5349 for "stuns" (§18.3 / IANA).
+# How long the RFC 5780 test waits: a server without it may stay silent, and
+# that must not cost the whole -t (three sends fit, RFC 8489 §6.2.1).
+ALTERNATE_WAIT_SECONDS = 2.0
+
 SERVICE = Service(
     srv={"udp": "_stun._udp", "tcp": "_stun._tcp", "tls": "_stuns._tcp"},
     default_ports={"udp": 3478, "tcp": 3478, "tls": 5349},
@@ -32,9 +37,10 @@ SERVICE = Service(
 
 
 class StunObservation(Observation):
-    """A Binding answer: round-trip time, the mapped (reflexive) address, SOFTWARE."""
+    """A Binding answer: round-trip time, the mapped (reflexive) address, SOFTWARE;
+    with the RFC 5780 test, the alternate address and what became of CHANGE-REQUEST."""
 
-    __slots__ = ("rtt", "mapped", "software", "sends")
+    __slots__ = ("rtt", "mapped", "software", "sends", "alternate", "alternate_problem")
 
     def __init__(
         self,
@@ -51,16 +57,20 @@ class StunObservation(Observation):
         self.mapped = mapped
         self.software = software
         self.sends = sends
+        self.alternate: tuple[str, int] | None = None
+        self.alternate_problem: str | None = None
 
     def describe(self) -> str:
         assert self.rtt is not None and self.mapped is not None
-        host, port = self.mapped
-        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        text = f"Binding answered in {self.rtt:.4f}s, mapped address {address}"
+        text = f"Binding answered in {self.rtt:.4f}s, mapped address {_address(self.mapped)}"
         if self.sends > 1:
             text += f" after {self.sends} sends"
         if self.software:
             text += f', software "{self.software}"'
+        if private_behind_public(self.mapped[0], self.endpoint.address):
+            text += " (private: this host reaches the server from inside its network)"
+        if self.alternate is not None and self.alternate_problem is None:
+            text += f", CHANGE-REQUEST answered from the alternate address {_address(self.alternate)}"
         return text
 
 
@@ -71,14 +81,55 @@ def failed(endpoint: Endpoint, error: CheckRtcError) -> StunObservation:
 class BindingProbe:
     """Callable per endpoint; holds the TLS context made once in the main thread."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None, server_name: str | None) -> None:
+    def __init__(self, tls_context: ssl.SSLContext | None, server_name: str | None,
+                 alternate: bool = False) -> None:
         self.tls_context = tls_context
         self.server_name = server_name
+        self.alternate = alternate
 
     def __call__(self, endpoint: Endpoint, deadline: Deadline) -> StunObservation:
         with StunLink.open(endpoint, deadline, self.tls_context, self.server_name) as link:
             answer = link.transact(stun.binding_request(), deadline)
-            return _observe(endpoint, answer, link.sends)
+        observation = _observe(endpoint, answer, link.sends)
+        # RFC 5780 §7.2: CHANGE-REQUEST "is only valid over UDP".
+        if self.alternate and not endpoint.is_stream:
+            _test_alternate(observation, answer.response, deadline)
+        return observation
+
+
+def _test_alternate(observation: StunObservation, response: stun.Message, deadline: Deadline) -> None:
+    """RFC 5780 §4.3 / RFC 3489 §9: is a change-IP-and-port request answered from the alternate address?"""
+    other = response.get("OTHER-ADDRESS") or response.get("CHANGED-ADDRESS")
+    if not isinstance(other, tuple):
+        observation.alternate_problem = "no OTHER-ADDRESS or CHANGED-ADDRESS: NAT behaviour discovery not offered"
+        return
+    observation.alternate = other
+    if other[0] == observation.endpoint.address:
+        observation.alternate_problem = (f"alternate address {_address(other)} has the same IP: "
+                                         "'change IP' needs a second address")
+        return
+    observation.alternate_problem = _change_request(observation.endpoint, other, deadline)
+
+
+def _change_request(endpoint: Endpoint, other: tuple[str, int], deadline: Deadline) -> str | None:
+    """Send CHANGE-REQUEST(change IP, change port); None if the answer came from `other`."""
+    request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST, stun.new_transaction_id(),
+                           (("CHANGE-REQUEST", (True, True)),))
+    budget = deadline.earlier(Deadline.now() + ALTERNATE_WAIT_SECONDS)
+    try:
+        with StunLink.open(endpoint, deadline, None, None, accept_from=other) as link:
+            response = link.transact(request, budget).response
+    except CheckRtcError as exc:
+        return f"CHANGE-REQUEST not answered from the alternate address {_address(other)}: {exc}"
+    if response.cls == stun.Class.ERROR:
+        code, reason = response.get("ERROR-CODE") or (0, "")
+        return f"CHANGE-REQUEST refused: {code} {reason}".rstrip()
+    return None
+
+
+def _address(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _observe(endpoint: Endpoint, answer: Answered, sends: int) -> StunObservation:

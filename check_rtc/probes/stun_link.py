@@ -34,9 +34,10 @@ _CHANNEL_FIRST_BYTES = range(0x40, 0x50)
 class StunLink:
     """A connected socket to one endpoint, speaking STUN framing."""
 
-    def __init__(self, endpoint: Endpoint, sock: socket.socket) -> None:
+    def __init__(self, endpoint: Endpoint, sock: socket.socket, accept_from: tuple[str, int] | None = None) -> None:
         self.endpoint = endpoint
         self.sock = sock
+        self.accept_from = accept_from
         self.sends = 0
         self.ignored: list[str] = []
         self._buffer = b""
@@ -44,9 +45,20 @@ class StunLink:
 
     @classmethod
     def open(
-        cls, endpoint: Endpoint, deadline: Deadline, tls_context: ssl.SSLContext | None, server_name: str | None
+        cls,
+        endpoint: Endpoint,
+        deadline: Deadline,
+        tls_context: ssl.SSLContext | None,
+        server_name: str | None,
+        accept_from: tuple[str, int] | None = None,
     ) -> StunLink:
-        """Connect (and for TLS, handshake with `server_name` as SNI and identity)."""
+        """Connect (and for TLS, handshake with `server_name` as SNI and identity).
+
+        With `accept_from` (UDP only), answers are taken from that address
+        alone, wherever the request went (RFC 5780 CHANGE-REQUEST).
+        """
+        if accept_from is not None:
+            return cls(endpoint, datagram.open_unconnected(endpoint), accept_from)
         if not endpoint.is_stream:
             return cls(endpoint, datagram.open_datagram(endpoint))
         sock = stream.connect(endpoint, deadline)
@@ -114,7 +126,7 @@ class StunLink:
         if self.endpoint.is_stream:
             stream.send(self.sock, data, deadline, "send")
         else:
-            datagram.send_datagram(self.sock, data)
+            datagram.send_datagram(self.sock, data, self.endpoint if self.accept_from else None)
 
     def _answer(self, transaction: StunTransaction) -> Answered | None:
         """Drain the events: the answer, a timeout raised, or None to keep waiting."""
@@ -163,6 +175,8 @@ class StunLink:
 
     def _read(self, until: Deadline) -> list[bytes] | None:
         """Complete messages that arrived before `until`, or None if none did."""
+        if self.accept_from is not None:
+            return self._read_from(until)
         if not self.endpoint.is_stream:
             data = datagram.receive_datagram(self.sock, until.at)
             return None if data is None else [data]
@@ -174,6 +188,17 @@ class StunLink:
             raise TransportError(f"connection closed without a valid answer{self.ignored_note()}")
         self._buffer += chunk
         return self._deframe()
+
+    def _read_from(self, until: Deadline) -> list[bytes] | None:
+        """Datagrams from `accept_from` only; others are ignored, with where they came from."""
+        received = datagram.receive_from(self.sock, until.at)
+        if received is None:
+            return None
+        data, source = received
+        if source != self.accept_from:
+            self._ignore(f"answer came from {source[0]} port {source[1]}")
+            return []
+        return [data]
 
     def _deframe(self) -> list[bytes]:
         """Split the stream buffer into whole messages; keep the incomplete rest.

@@ -26,21 +26,37 @@ def open_datagram(endpoint: Endpoint) -> socket.socket:
     return sock
 
 
-def send_datagram(sock: socket.socket, data: bytes) -> None:
+def open_unconnected(endpoint: Endpoint) -> socket.socket:
+    """A UDP socket that hears every source: for answers that come from another address."""
+    return socket.socket(socket_family(endpoint), socket.SOCK_DGRAM)
+
+
+def send_datagram(sock: socket.socket, data: bytes, endpoint: Endpoint | None = None) -> None:
+    """Send on a connected socket, or to `endpoint` on an unconnected one."""
     try:
-        sock.send(data)
+        if endpoint is None:
+            sock.send(data)
+        else:
+            sock.sendto(data, (endpoint.address, endpoint.port))
     except OSError as exc:
         raise TransportError(f"send: {os_reason(exc)}") from None
 
 
 def receive_datagram(sock: socket.socket, until: float) -> bytes | None:
     """One datagram, or None when `until` (monotonic time) comes first."""
+    received = receive_from(sock, until)
+    return None if received is None else received[0]
+
+
+def receive_from(sock: socket.socket, until: float) -> tuple[bytes, tuple[str, int]] | None:
+    """One datagram and its source (address, port), or None when `until` comes first."""
     left = until - Deadline.now()
     if left <= 0:
         return None
     try:
         sock.settimeout(left)
-        return sock.recv(RECEIVE_BYTES)
+        data, source = sock.recvfrom(RECEIVE_BYTES)
+        return data, (source[0], source[1])
     except socket.timeout:
         return None
     except ConnectionRefusedError:

@@ -96,3 +96,20 @@ def test_refused_tcp_connection_is_critical() -> None:
 def test_unresolvable_host_is_critical() -> None:
     result = run_check("check_stun", "-H", "no-such-host.invalid", "-t", str(TIMEOUT))
     assert_critical_in_time(result, "no-such-host.invalid:3478/udp", "address lookup")
+
+
+def test_change_request_answered_from_the_primary_address_is_a_warning() -> None:
+    def ignores_change_request(data: bytes) -> list[bytes]:
+        request = stun.decode(data)
+        attributes: tuple[tuple[str, object], ...] = (("XOR-MAPPED-ADDRESS", ("127.0.0.1", 4242)),)
+        if request.get("CHANGE-REQUEST") is None:
+            attributes += (("OTHER-ADDRESS", ("127.0.0.2", 3479)),)
+        return [stun.encode(stun.Message(stun.Method.BINDING, stun.Class.SUCCESS, request.transaction_id, attributes))]
+
+    with UdpFake(ignores_change_request) as fake:
+        result = run_check("check_stun", "-H", "127.0.0.1", "-p", str(fake.port), "--alternate", "-t", "5")
+    assert (result.returncode, result.state) == (1, "WARNING"), result.stdout
+    assert result.summary == (
+        f"127.0.0.1:{fake.port}/udp: CHANGE-REQUEST not answered from the alternate address 127.0.0.2:3479: "
+        f"no valid answer after 3 sends (ignored 3 invalid: answer came from 127.0.0.1 port {fake.port})")
+    assert result.elapsed < 3.0  # the RFC 5780 test waits 2 s, not the whole -t

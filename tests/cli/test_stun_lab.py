@@ -129,3 +129,36 @@ def test_unknown_domain_is_critical(lab, dns) -> None:  # type: ignore[no-untype
     result = run_check("check_stun", "-d", "nowhere.example.test", "--dns-server", f"127.0.0.1:{dns.port}")
     assert (result.returncode, result.state) == (2, "CRITICAL")
     assert result.summary.startswith("all 2 endpoints failed: ") or "no such name" in result.summary, result.summary
+
+
+@pytest.fixture(scope="module")
+def two_address_turn(lab):  # type: ignore[no-untyped-def]
+    """A coturn on 127.0.0.1 and 127.0.0.2: RFC 5780 with a real 'change IP'."""
+    return lab.coturn(mode="ltc", alt_ip="127.0.0.2")
+
+
+def test_alternate_address_answers_change_request(two_address_turn) -> None:  # type: ignore[no-untyped-def]
+    port = two_address_turn.port
+    result = run_check("check_stun", "-H", "127.0.0.1", "-p", str(port), "--alternate")
+    assert (result.returncode, result.state) == (0, "OK"), result.stdout
+    assert result.summary.endswith(f", CHANGE-REQUEST answered from the alternate address 127.0.0.2:{port + 1}")
+
+
+def test_alternate_on_the_same_ip_is_a_warning(turn) -> None:  # type: ignore[no-untyped-def]
+    result = run_check("check_stun", "-H", "127.0.0.1", "-p", str(turn.port), "--alternate")
+    assert (result.returncode, result.state) == (1, "WARNING")
+    assert result.summary == (f"127.0.0.1:{turn.port}/udp: alternate address 127.0.0.1:{turn.port + 1} has the "
+                              "same IP: 'change IP' needs a second address")
+
+
+def test_server_without_rfc5780_is_a_warning(lab) -> None:  # type: ignore[no-untyped-def]
+    plain = lab.coturn(mode="ltc", rfc5780=False)
+    result = run_check("check_stun", "-H", "127.0.0.1", "-p", str(plain.port), "--alternate")
+    assert (result.returncode, result.state) == (1, "WARNING")
+    assert result.summary.endswith("no OTHER-ADDRESS or CHANGED-ADDRESS: NAT behaviour discovery not offered")
+
+
+def test_alternate_is_not_tried_over_tcp(two_address_turn) -> None:  # type: ignore[no-untyped-def]
+    result = run_check("check_stun", "-H", "127.0.0.1", "-p", str(two_address_turn.port), "-T", "tcp", "--alternate")
+    assert (result.returncode, result.state) == (0, "OK")
+    assert "CHANGE-REQUEST" not in result.stdout
