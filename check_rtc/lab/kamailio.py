@@ -4,6 +4,9 @@
 Listens on UDP+TCP `port`, TLS on `tls_ports` (two: stand-ins for 5061 and 443),
 WS on `ws_port`, WSS on `wss_port`, each on 127.0.0.1 and ::1. Answers OPTIONS
 with `options_code` (default 200) and everything else with 404, statelessly.
+With `auth_user`/`auth_password` it first challenges OPTIONS with a 401 digest
+challenge (auth module, RFC 3261 §22; qop=auth; `auth_algorithm` MD5 or
+SHA-256, RFC 8760). `chain=False` serves the leaf without its intermediates.
 """
 
 from __future__ import annotations
@@ -43,13 +46,13 @@ loadmodule "pv.so"
 loadmodule "xhttp.so"
 loadmodule "websocket.so"
 modparam("tls", "config", "{run}/tls.cfg")
-
+{auth_modules}
 request_route {{
     # answer the source address, as NAT-friendly deployments do (RFC 3581)
     force_rport();
     # core 'method' test: is_method() lives in textops, which is not loaded
     if (method == "OPTIONS") {{
-        sl_send_reply("{code}", "{reason}");
+{auth_check}        sl_send_reply("{code}", "{reason}");
         exit;
     }}
     sl_send_reply("404", "Not Found");
@@ -97,17 +100,37 @@ def options_request(host: str, local_port: int, call_id: str, transport: str = "
             "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode()
 
 
+_AUTH_MODULES = """\
+loadmodule "auth.so"
+modparam("auth", "algorithm", "{algorithm}")
+"""
+
+# pv_www_authenticate checks the digest against a plain-text password (no
+# database); flags 1 of www_challenge: offer qop=auth.
+_AUTH_CHECK = """\
+        if ($au != "{user}" || !pv_www_authenticate("{realm}", "{password}", "0")) {{
+            www_challenge("{realm}", "1");
+            exit;
+        }}
+"""
+
+
 class Kamailio(Daemon):
     """A kamailio instance. Attributes: port (udp+tcp), tls_ports (2), ws_port,
-    wss_port, options_code, options_reason, cert."""
+    wss_port, options_code, options_reason, cert, chain, auth_user, auth_password,
+    auth_algorithm."""
 
     kind = "kamailio"
 
     def __init__(self, run_dir: Path, certs: Certs, *, options_code: int = 200,
                  options_reason: str | None = None, cert: str = "good",
                  port: int | None = None, tls_ports: tuple[int, int] | None = None,
-                 ws_port: int | None = None, wss_port: int | None = None) -> None:
+                 ws_port: int | None = None, wss_port: int | None = None, chain: bool = True,
+                 auth_user: str | None = None, auth_password: str | None = None,
+                 auth_algorithm: str = "MD5") -> None:
         super().__init__(run_dir)
+        self.chain = chain
+        self.auth_user, self.auth_password, self.auth_algorithm = auth_user, auth_password, auth_algorithm
         self.certs, self.cert = certs, cert
         self.domain = certs.domain
         self.options_code = options_code
@@ -146,11 +169,15 @@ class Kamailio(Daemon):
 
     def write_config(self) -> None:
         (self.run_dir / "tls.cfg").write_text(_TLS_CONFIG.format(
-            cert=self.certs.fullchain(self.cert), key=self.certs.key(self.cert),
-            ca=self.certs.ca_cert))
+            cert=self.certs.fullchain(self.cert) if self.chain else self.certs.cert(self.cert),
+            key=self.certs.key(self.cert), ca=self.certs.ca_cert))
+        auth = self.auth_user is not None
         self.config_path.write_text(_CONFIG.format(
             domain=self.domain, listens=self._listens(), run=self.run_dir,
-            code=self.options_code, reason=self.options_reason))
+            code=self.options_code, reason=self.options_reason,
+            auth_modules=_AUTH_MODULES.format(algorithm=self.auth_algorithm) if auth else "",
+            auth_check=_AUTH_CHECK.format(user=self.auth_user, realm=self.domain,
+                                          password=self.auth_password) if auth else ""))
 
     @property
     def config_path(self) -> Path:
