@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-MODULES = {"check_stun": "check_rtc.checks.stun"}
+MODULES = {"check_stun": "check_rtc.checks.stun", "check_sip": "check_rtc.checks.sip"}
 STATUS_LINE = re.compile(r"^(?P<name>[A-Z]+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN) - (?P<summary>[^|]*?)(?: \| (?P<perfdata>.*))?$")
 
 

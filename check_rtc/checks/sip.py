@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""check_sip: SIP OPTIONS answered over UDP, TCP, TLS, WS and WSS (RFC 3261, RFC 7118).
+
+Probes one host (-H) or every target RFC 3263 yields for a domain (-d:
+NAPTR, SRV, A/AAAA), every address of both families, concurrently. Judges
+the final answer's code (--expect), the response time (-w/-c) and the days
+left on the TLS certificate (--warning-days/--critical-days); TLS identity
+follows RFC 5922.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from check_rtc.checks import options
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator, Sequence
+
+    import nagiosplugin
+
+    from check_rtc.probes.sip import Settings, SipObservation
+    from check_rtc.transport.deadline import Deadline
+
+NAME = "SIP"
+TRANSPORTS = ("udp", "tcp", "tls", "ws", "wss")
+TLS_TRANSPORTS = ("tls", "wss")
+PASSWORD_ENV = "CHECK_RTC_PASSWORD"
+
+
+def expect_list(text: str) -> tuple[tuple[int, int], ...]:
+    """'200', '2xx', '200-299,401,404' -> inclusive code ranges."""
+    ranges = []
+    for item in (part.strip().lower() for part in text.split(",")):
+        low, _, high = item.partition("-")
+        if len(item) == 3 and item[0] in "123456" and item[1:] == "xx":
+            ranges.append((int(item[0]) * 100, int(item[0]) * 100 + 99))
+        elif _code(low) and (not high or (_code(high) and int(low) <= int(high))):
+            ranges.append((int(low), int(high or low)))
+        else:
+            raise argparse.ArgumentTypeError(
+                f"'{item}' is not a SIP code (100-699), class (2xx) or range (200-299)")
+    return tuple(ranges)
+
+
+def _code(text: str) -> bool:
+    return text.isdigit() and 100 <= int(text) <= 699
+
+
+def days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} days is negative")
+    return value
+
+
+def build_parser() -> options.Parser:
+    parser = options.make_parser(
+        NAME,
+        "check_sip",
+        "Check that SIP servers answer OPTIONS (RFC 3261) over UDP, TCP, TLS, WS and WSS, on every "
+        "target RFC 3263 yields for a domain.",
+        transports=TRANSPORTS,
+        default_transports="udp,tcp,tls",
+    )
+    group = parser.add_argument_group("SIP")
+    group.add_argument("--expect", metavar="CODES", type=expect_list,
+                       help="final answers that are OK: codes, classes, ranges (e.g. 200-299,401,404); "
+                            "default 2xx. Others are WARNING; 503 and no answer are CRITICAL")
+    group.add_argument("--uri", metavar="URI", help="Request-URI and To (default: sip:DOMAIN or sip:HOST)")
+    group.add_argument("--from", dest="from_uri", metavar="URI",
+                       help="From URI (default: sip:check_sip@DOMAIN)")
+    group.add_argument("--user-agent", metavar="TEXT", default="check_sip (check-rtc)",
+                       help="User-Agent header (default: %(default)s)")
+    group.add_argument("--ws-path", metavar="PATH", default="/", help="WebSocket resource path (default: /)")
+    group.add_argument("-u", "--username", metavar="USER",
+                       help="answer a 401/407 digest challenge as USER (RFC 3261 §22, RFC 8760)")
+    group.add_argument("--password-file", metavar="FILE",
+                       help=f"password for -u: first line of FILE, else ${PASSWORD_ENV}")
+    group.add_argument("--warning-days", metavar="DAYS", type=days,
+                       help="TLS certificate expiring within DAYS is WARNING")
+    group.add_argument("--critical-days", metavar="DAYS", type=days,
+                       help="TLS certificate expiring within DAYS is CRITICAL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = options.parse(parser, argv)
+    if not args.ws_path.startswith("/"):
+        parser.error(f"--ws-path '{args.ws_path}' must start with '/'")
+    if any(c in args.user_agent + (args.uri or "") + (args.from_uri or "") for c in "\r\n"):
+        parser.error("--uri, --from and --user-agent must be one line")
+    deadline = options.start_deadline(args)
+    from check_rtc.checks import runtime
+
+    runtime.execute(NAME, args, lambda: _build(args, deadline))
+
+
+def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+    from check_rtc.checks import runtime
+
+    settings = _settings(args)  # before probing: an unreadable password file is UNKNOWN
+    notes = runtime.insecure_note(args, TLS_TRANSPORTS)
+    from check_rtc.checks.sip_contexts import ResponseContext
+
+    contexts = (ResponseContext(args.expect), _days_context(args))
+    return runtime.endpoint_check(NAME, lambda: _probe(args, settings, deadline), args, notes, contexts, _metrics)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from check_rtc import secrets
+    from check_rtc.errors import UsageError
+    from check_rtc.probes.sip import Settings
+
+    password = secrets.read_secret(args.password_file, PASSWORD_ENV) if args.username else None
+    if args.username and password is None:
+        raise UsageError(f"-u needs a password: --password-file FILE or ${PASSWORD_ENV}")
+    # RFC 5922 §7.1/§7.3: the identity (and SNI) is the SIP domain, not the SRV target.
+    return Settings(args.domain or args.hostname, args.uri, args.from_uri, args.user_agent, args.username,
+                    password, args.ws_path, not args.insecure)
+
+
+def _probe(args: argparse.Namespace, settings: Settings, deadline: Deadline) -> list[SipObservation]:
+    from check_rtc.checks import runtime
+    from check_rtc.probes import probe_service
+    from check_rtc.probes.sip import SERVICE, OptionsProbe, failed
+
+    context = None
+    if any(t in TLS_TRANSPORTS for t in args.transport):
+        context = runtime.tls_context(args)
+        # RFC 5922 §7: SIP identity is matched by check_rtc.identity (URI-IDs, no
+        # wildcards), not by OpenSSL's host name check; the chain is still verified.
+        context.check_hostname = False
+    probe = OptionsProbe(settings, context)
+    return probe_service(SERVICE, runtime.targeting(args), runtime.resolver(args), probe, failed, deadline)
+
+
+def _metrics(observation: SipObservation) -> Iterator[nagiosplugin.Metric]:
+    import nagiosplugin
+
+    label = observation.endpoint.label()
+    yield nagiosplugin.Metric(f"{label}_response", observation, context="response")
+    if observation.cert_days is not None:
+        yield nagiosplugin.Metric(f"{label}_cert_days", observation.cert_days, context="cert_days")
+
+
+def _days_context(args: argparse.Namespace) -> nagiosplugin.Context:
+    from check_rtc.checks.runtime import ThresholdContext
+
+    warning = f"{args.warning_days:g}:" if args.warning_days is not None else None
+    critical = f"{args.critical_days:g}:" if args.critical_days is not None else None
+    return ThresholdContext("cert_days", warning, critical, fmt_metric=_describe_days, decimals=1)
+
+
+def _describe_days(metric: nagiosplugin.Metric, context: nagiosplugin.Context) -> str:
+    return f"{metric.name.removesuffix('_cert_days')}: certificate expires in {metric.value:.1f} days"
+
+
+if __name__ == "__main__":
+    main()
