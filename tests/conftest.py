@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-MODULES = {"check_stun": "check_rtc.checks.stun", "check_sip": "check_rtc.checks.sip"}
+MODULES = {"check_stun": "check_rtc.checks.stun", "check_sip": "check_rtc.checks.sip",
+           "check_xmpp": "check_rtc.checks.xmpp"}
 STATUS_LINE = re.compile(r"^(?P<name>[A-Z]+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN) - (?P<summary>[^|]*?)(?: \| (?P<perfdata>.*))?$")
 
 

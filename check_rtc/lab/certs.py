@@ -8,7 +8,7 @@ Files land in one directory:  ca.crt ca.key  NAME.crt NAME.key NAME.fullchain.pe
 intermediates alone, only for variants that have one). Keys are mode 0600.
 
 Variants (VARIANTS): good, server_only, wildcard, expiring, expired,
-wrong_name, self_signed, intermediate.
+wrong_name, self_signed, intermediate, host_only (xmpp.DOMAIN only).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CA_DAYS = 3650
 EXPIRING_DAYS = 3
 VARIANTS: tuple[str, ...] = (
     "good", "server_only", "wildcard", "expiring", "expired",
-    "wrong_name", "self_signed", "intermediate",
+    "wrong_name", "self_signed", "intermediate", "host_only",
 )
 
 Key = rsa.RSAPrivateKey
@@ -57,6 +57,8 @@ _SPECS: dict[str, _Spec] = {
     "wrong_name": _Spec(names=("other.invalid",), ips=False),
     "self_signed": _Spec(issuer="self"),
     "intermediate": _Spec(issuer="intermediate"),
+    # names the server host only, not the service domain (RFC 6120 §13.7.1.2 fails)
+    "host_only": _Spec(names=("xmpp.{d}",), ips=False),
 }
 
 
