@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-MODULES = {"check_stun": "check_rtc.checks.stun", "check_sip": "check_rtc.checks.sip",
+MODULES = {"check_stun": "check_rtc.checks.stun", "check_turn": "check_rtc.checks.turn", "check_sip": "check_rtc.checks.sip",
            "check_xmpp": "check_rtc.checks.xmpp"}
 STATUS_LINE = re.compile(r"^(?P<name>[A-Z]+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN) - (?P<summary>[^|]*?)(?: \| (?P<perfdata>.*))?$")
 
@@ -65,8 +65,9 @@ def command(name: str) -> list[str]:
     return [sys.executable, "-m", MODULES[name]]
 
 
-def run_check(name: str, *args: str, timeout: float = 60) -> Result:
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+def run_check(name: str, *args: str, timeout: float = 60, env: dict[str, str] | None = None) -> Result:
+    """Run a check with a clean environment (plus `env`), as a monitoring daemon does."""
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **(env or {})}
     if not (Path(sys.executable).parent / name).exists():
         env["PYTHONPATH"] = str(REPO)
     started = time.monotonic()

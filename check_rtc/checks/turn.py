@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from check_rtc.checks.findings import Finding
     from check_rtc.codec.turn import Credentials
+    from check_rtc.probes.ice import IceObservation
     from check_rtc.probes.turn import TurnObservation
     from check_rtc.transport.deadline import Deadline
 
@@ -58,6 +59,9 @@ def build_parser() -> options.Parser:
                        help="the realm the server must announce (credentials are per realm)")
     group.add_argument("--relay-ipv6", action="store_true",
                        help="ask for an IPv6 relayed address (RFC 6156 REQUESTED-ADDRESS-FAMILY)")
+    group.add_argument("--ice", action="store_true",
+                       help="instead of the steps: gather ICE candidates with the server (host, srflx, relay) "
+                            "and connect two ICE agents through relayed candidates only, as a browser would")
     group.add_argument("--private-peers-critical", action="store_true",
                        help="permissions granted towards private addresses are CRITICAL (default: WARNING)")
     return parser
@@ -74,12 +78,19 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     from check_rtc.checks import runtime
     from check_rtc.checks.findings import FindingContext
+    from check_rtc.errors import UsageError
 
     credentials = _credentials(args)
+    notes = runtime.insecure_note(args, ("tls",))
+    if args.ice:
+        if credentials is None:
+            raise UsageError("--ice needs credentials: -u with --password-file, or --secret-file")
+        return runtime.endpoint_check(NAME, lambda: _probe_ice(args, credentials, deadline), args, notes,
+                                      (runtime.perfdata_context("turn_time"),), _ice_metrics)
     contexts = (FindingContext(), runtime.perfdata_context("turn_time"), runtime.perfdata_context("lifetime", 0))
     return runtime.endpoint_check(
-        NAME, lambda: _probe(args, credentials, deadline), args, runtime.insecure_note(args, ("tls",)),
-        contexts, lambda observation: _metrics(observation, args),
+        NAME, lambda: _probe(args, credentials, deadline), args, notes, contexts,
+        lambda observation: _metrics(observation, args),
     )
 
 
@@ -110,6 +121,26 @@ def _probe(args: argparse.Namespace, credentials: Credentials | None, deadline: 
     context = runtime.tls_context(args) if "tls" in args.transport else None
     probe = TurnProbe(credentials, 6 if args.relay_ipv6 else None, context, args.domain or args.hostname)
     return probe_service(SERVICE, runtime.targeting(args), runtime.resolver(args), probe, failed, deadline)
+
+
+def _probe_ice(args: argparse.Namespace, credentials: Credentials, deadline: Deadline) -> list[IceObservation]:
+    from check_rtc.checks import runtime
+    from check_rtc.probes import probe_service
+    from check_rtc.probes.ice import IceProbe, failed
+    from check_rtc.probes.turn import SERVICE
+
+    context = runtime.tls_context(args) if "tls" in args.transport else None
+    probe = IceProbe(credentials, context)
+    return probe_service(SERVICE, runtime.targeting(args), runtime.resolver(args), probe, failed, deadline)
+
+
+def _ice_metrics(observation: IceObservation) -> Iterator[nagiosplugin.Metric]:
+    from nagiosplugin import Metric
+
+    label = observation.endpoint.label()
+    for suffix, value in (("gather", observation.gather_time), ("connect", observation.connect_time)):
+        if value is not None:
+            yield Metric(f"{label}_{suffix}", value, "s", min=0, context="turn_time")
 
 
 def _metrics(observation: TurnObservation, args: argparse.Namespace) -> Iterator[nagiosplugin.Metric]:

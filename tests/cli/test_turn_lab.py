@@ -153,3 +153,28 @@ def test_discovery_through_naptr_and_srv(lab, dns, turn, secrets_dir) -> None:  
     assert (result.returncode, result.summary) == (0, "6 endpoints answered"), result.stdout
     assert {line.split(": ")[0] for line in result.long_output} == {
         f"[OK] turn.{lab.domain}[{a}]:{port_of(turn, t)}/{t}" for a in ("127.0.0.1", "::1") for t in ("udp", "tcp", "tls")}
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp", "tls"])
+def test_ice_connects_two_agents_through_relayed_candidates(lab, turn, secrets_dir, transport: str) -> None:  # type: ignore[no-untyped-def]
+    port = port_of(turn, transport)
+    result = run_check("check_turn", "-H", "127.0.0.1", "-p", str(port), "-T", transport, "--ice",
+                       "--ca-file", str(lab.certs.ca_cert), *credentials(turn, secrets_dir))
+    assert (result.returncode, result.state) == (0, "OK"), result.stdout
+    assert re.fullmatch(rf"127\.0\.0\.1:{port}/{transport}: ICE gathered (\d+ host, )?1 relay(, \d+ srflx)? in "
+                        r"\d\.\d{4}s; connected through the relay in \d\.\d{4}s", result.summary), result.summary
+    label = f"127.0.0.1:{port}/{transport}"
+    assert {f"{label}_gather", f"{label}_connect", f"{label}_rtt"} == set(result.perfdata)
+
+
+def test_ice_without_relay_candidate_is_critical_with_the_reason(turn, secrets_dir) -> None:  # type: ignore[no-untyped-def]
+    result = run_check("check_turn", "-H", "127.0.0.1", "-p", str(turn.port), "--ice", "-u", turn.username,
+                       "--password-file", str(secrets_dir / "wrong"))
+    assert (result.returncode, result.state) == (2, "CRITICAL")
+    assert result.summary == (f"127.0.0.1:{turn.port}/udp: ICE gathering: no relayed candidate: "
+                              "STUN transaction failed (401 - Unauthorized)")
+
+
+def test_ice_needs_credentials(turn) -> None:  # type: ignore[no-untyped-def]
+    result = run_check("check_turn", "-H", "127.0.0.1", "-p", str(turn.port), "--ice")
+    assert (result.returncode, result.summary) == (3, "--ice needs credentials: -u with --password-file, or --secret-file")
