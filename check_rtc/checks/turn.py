@@ -138,6 +138,9 @@ def _ice_metrics(observation: IceObservation) -> Iterator[nagiosplugin.Metric]:
     from nagiosplugin import Metric
 
     label = observation.endpoint.label()
+    if observation.error is None:
+        total = observation.gather_time + observation.connect_time  # type: ignore[operator]
+        yield Metric(f"{label}_time", total, "s", min=0, context="rtt")
     for suffix, value in (("gather", observation.gather_time), ("connect", observation.connect_time)):
         if value is not None:
             yield Metric(f"{label}_{suffix}", value, "s", min=0, context="turn_time")

@@ -48,6 +48,36 @@ DEMO_COMMANDS: tuple[DemoCommand, ...] = (
     # and one port of two where nothing answers (redundancy lost).
     DemoCommand("check_stun", "check_rtc.checks.stun", "-H 127.0.0.1 -p {turn.tls_port} -T tls"),
     DemoCommand("check_stun", "check_rtc.checks.stun", "-H 127.0.0.1 -p {turn.port},{unused_port} -t 3"),
+    DemoCommand("check_stun", "check_rtc.checks.stun", "-H 127.0.0.1 -p {turn.port} --alternate"),
+    DemoCommand("check_turn", "check_rtc.checks.turn",
+                "-H 127.0.0.1 -p {turn.port} -u {turn.username} --password-file {turn_password_file}"),
+    DemoCommand("check_turn", "check_rtc.checks.turn",
+                "-d {domain} --dns-server [::1]:{dns.port} -T udp,tcp,tls -u {turn.username}"
+                " --password-file {turn_password_file} --ca-file {ca} -c 1"),
+    DemoCommand("check_turn", "check_rtc.checks.turn", "-H ::1 -p {turn_rest.port} --secret-file {turn_secret_file}"),
+    DemoCommand("check_turn", "check_rtc.checks.turn",
+                "-H 127.0.0.1 -p {turn.port} --ice -u {turn.username} --password-file {turn_password_file}"),
+    # Without credentials only the refusal of strangers is checked.
+    DemoCommand("check_turn", "check_rtc.checks.turn", "-H 127.0.0.1 -p {turn.port}"),
+    DemoCommand("check_sip", "check_rtc.checks.sip", "-H 127.0.0.1 -p {sip.port} -T udp,tcp"),
+    DemoCommand("check_sip", "check_rtc.checks.sip",
+                "-H ::1 -d {domain} -p {sip.tls_ports[0]},{sip.tls_ports[1]} -T tls --ca-file {ca} --warning-days 30"),
+    DemoCommand("check_sip", "check_rtc.checks.sip",
+                "-H 127.0.0.1 -d {domain} -p {sip.wss_port} -T wss --ws-path /sip --ca-file {ca}"),
+    DemoCommand("check_sip", "check_rtc.checks.sip",
+                "-d {domain} --dns-server 127.0.0.1:{dns.port} --ca-file {ca} -w 0.5 -c 1"),
+    # A failure: a SIP domain the certificate does not name.
+    DemoCommand("check_sip", "check_rtc.checks.sip",
+                "-H 127.0.0.1 -d other.example -p {sip.tls_ports[0]} -T tls --ca-file {ca}"),
+    DemoCommand("check_xmpp", "check_rtc.checks.xmpp", "-H 127.0.0.1 -d {domain} -p {xmpp.c2s_port} --ca-file {ca}"),
+    DemoCommand("check_xmpp", "check_rtc.checks.xmpp",
+                "-H ::1 -d {domain} -m s2s -p {xmpp.s2s_tls_port} -T tls --ca-file {ca} --require-dialback"),
+    DemoCommand("check_xmpp", "check_rtc.checks.xmpp",
+                "-d {domain} --dns-server 127.0.0.1:{dns.port} -T starttls,tls --ca-file {ca}"
+                " -u {xmpp.jid} --password-file {xmpp_password_file} --cert-warning 30"),
+    # A failure: a SASL mechanism the policy forbids is offered.
+    DemoCommand("check_xmpp", "check_rtc.checks.xmpp",
+                "-H 127.0.0.1 -d {domain} -p {xmpp.c2s_port} --ca-file {ca} --forbid-mech PLAIN"),
 )
 
 
@@ -65,6 +95,7 @@ def _context(lab: Lab, servers: dict[str, Daemon]) -> dict[str, object]:
         "ca": lab.certs.ca_cert,
         "domain": lab.domain,
         "turn_password_file": _write_secret(lab.run_dir / "turn.password", getattr(turn, "password")),
+        "turn_secret_file": _write_secret(lab.run_dir / "turn.secret", getattr(servers["turn_rest"], "secret")),
         "xmpp_password_file": _write_secret(lab.run_dir / "xmpp.password", getattr(xmpp, "password")),
         "unused_port": pick_port(),  # nothing listens there: what a dead service looks like
     }

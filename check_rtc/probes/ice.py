@@ -32,14 +32,13 @@ PAYLOAD = b"check-rtc ice probe"
 class IceObservation(Observation):
     """Candidates gathered per type, and how long gathering and connecting took."""
 
-    __slots__ = ("candidates", "gather_time", "connect_time", "rtt")
+    __slots__ = ("candidates", "gather_time", "connect_time")
 
     def __init__(self, endpoint: Endpoint, error: CheckRtcError | None = None) -> None:
         super().__init__(endpoint, error)
         self.candidates: dict[str, int] = {}
         self.gather_time: float | None = None
         self.connect_time: float | None = None
-        self.rtt: float | None = None
 
     def describe(self) -> str:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.candidates.items()))
@@ -80,7 +79,6 @@ class IceProbe:
             started = time.monotonic()
             await _connect_through_relay(*agents)
             observation.connect_time = time.monotonic() - started
-            observation.rtt = observation.gather_time + observation.connect_time
         finally:
             await asyncio.gather(*(agent.close() for agent in agents), return_exceptions=True)
 
