@@ -51,6 +51,7 @@ FORBIDDEN_PEERS = {
     6: (("loopback", "::1"), ("unique local", "fd00::1"), ("link-local", "fe80::1"),
         ("cloud metadata", "fd00:ec2::254")),
 }
+MAX_CHALLENGES = 2
 DISCARD_PORT = 9  # permissions are per IP address; the port is not looked at
 PAYLOAD = b"check-rtc relay probe"
 
@@ -125,11 +126,16 @@ class Allocation:
 
     def request(self, method: stun.Method, attributes: tuple[tuple[str, object], ...],
                 deadline: Deadline) -> Answered:
-        """A request, retried once with what a 401/438 challenge taught (RFC 8489 §9.2.5)."""
-        answer = self.link.transact(self.auth.request(method, attributes), deadline, self.auth.key)
-        if answer.response.cls == stun.Class.ERROR and self.auth.learn(answer.response):
+        """A request, retried with what a 401 or 438 challenge taught (RFC 8489 §9.2.5).
+
+        At most two retries: the first answer may be 401 (no credentials yet)
+        and the next 438 (the nonce went stale in between).
+        """
+        for _ in range(MAX_CHALLENGES):
             answer = self.link.transact(self.auth.request(method, attributes), deadline, self.auth.key)
-        return answer
+            if answer.response.cls != stun.Class.ERROR or not self.auth.learn(answer.response):
+                return answer
+        return self.link.transact(self.auth.request(method, attributes), deadline, self.auth.key)
 
     def require(self, method: stun.Method, attributes: tuple[tuple[str, object], ...],
                 deadline: Deadline) -> stun.Message:

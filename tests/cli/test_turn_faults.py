@@ -82,3 +82,36 @@ def test_silence_after_the_challenge_times_out(tmp_path) -> None:  # type: ignor
     with UdpFake(challenge_then_silence) as fake:
         result = run(fake, password_file=str(password))
     assert_critical(result, "Allocate: no valid answer after ")
+
+
+def test_stale_nonce_is_retried_with_the_new_nonce(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """RFC 8489 §9.2.5: a 438 carries a new NONCE; the request is sent again with it.
+
+    The fake grants the Allocate only with the second nonce, then answers the
+    rest of the steps with errors, so the check reports how far it got.
+    """
+    key = stun.long_term_key("user", "fake.test", "secret-pw")
+    nonces: list[object] = []
+
+    def stale_once(data: bytes) -> list[bytes]:
+        request = stun.decode(data)
+        nonces.append(request.get("NONCE"))
+        if request.get("USERNAME") is None:
+            return [challenge(request)]
+        if request.get("NONCE") == "n0nce":
+            stale = stun.Message(request.method, stun.Class.ERROR, request.transaction_id,
+                                 (("ERROR-CODE", (438, "Stale Nonce")), ("NONCE", "fresh")))
+            return [stun.encode(stale)]
+        success = stun.Message(request.method, stun.Class.SUCCESS, request.transaction_id,
+                               (("XOR-RELAYED-ADDRESS", ("192.0.2.1", 5000)), ("LIFETIME", 600)))
+        return [stun.encode(success, integrity_key=key)]
+
+    password = tmp_path / "pw"
+    password.write_text("secret-pw\n")
+    with UdpFake(stale_once) as fake:
+        result = run(fake, password_file=str(password))
+    assert nonces[:3] == [None, "n0nce", "fresh"]
+    # Allocated with the fresh nonce; the second allocation (same fake port
+    # pair) and the relay step then run against a fake that relays nothing.
+    assert "Allocate: 438" not in result.stdout
+    assert result.state == "CRITICAL" and "relay round trip (Send/Data): no relayed data arrived" in result.summary
