@@ -243,6 +243,7 @@ ROUND_TRIPS = [
     ("RESPONSE-PORT", 5000),
     ("RESPONSE-ORIGIN", ("192.0.2.2", 3478)),
     ("OTHER-ADDRESS", ("192.0.2.3", 3479)),
+    ("CHANGED-ADDRESS", ("192.0.2.4", 3479)),
     ("CHANNEL-NUMBER", 0x4001),
     ("LIFETIME", 600),
     ("XOR-PEER-ADDRESS", ("2001:db8::42", 9)),
