@@ -65,7 +65,21 @@ def cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
         "C check_dig": [str(PLUGINS / "check_dig"), "-H", "127.0.0.1", "-p", str(dns.port),
                         "-l", "_stun._udp.example.test", "-T", "SRV"],
     }
+    found.update(xmpp_cases(python, lab, directory))
     return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
+
+
+def xmpp_cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
+    prosody = next((s for s in lab.servers if type(s).__name__ == "Prosody"), None)  # type: ignore[attr-defined]
+    if prosody is None:
+        return {}
+    xmpp = console_script(python, "xmpp", directory)
+    common = ["-H", "127.0.0.1", "-d", "example.test", "--ca-file", str(lab.certs.ca_cert)]  # type: ignore[attr-defined]
+    return {
+        "check_xmpp --help": xmpp + ["--help"],
+        "check_xmpp c2s STARTTLS": xmpp + common + ["-p", str(prosody.c2s_port)],
+        "check_xmpp c2s direct TLS": xmpp + common + ["-p", str(prosody.c2s_tls_port), "-T", "tls"],
+    }
 
 
 def run(rounds: int, python: str) -> None:
@@ -77,6 +91,7 @@ def run(rounds: int, python: str) -> None:
         env["PYTHONPATH"] = str(REPO)
     with Lab() as lab, tempfile.TemporaryDirectory() as directory:
         lab.coturn(mode="ltc")
+        lab.prosody()
         lab.bind()
         table = cases(python, lab, Path(directory))
         for argv in table.values():  # warm up: bytecode written, page cache filled

@@ -8,7 +8,8 @@ Files land in one directory:  ca.crt ca.key  NAME.crt NAME.key NAME.fullchain.pe
 intermediates alone, only for variants that have one). Keys are mode 0600.
 
 Variants (VARIANTS): good, server_only, wildcard, expiring, expired,
-wrong_name, self_signed, intermediate, host_only (xmpp.DOMAIN only).
+wrong_name, self_signed, intermediate, host_only (xmpp.DOMAIN only),
+xmpp_ids (xmpp.DOMAIN, plus the domain as SRV-IDs and XmppAddr).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ CA_DAYS = 3650
 EXPIRING_DAYS = 3
 VARIANTS: tuple[str, ...] = (
     "good", "server_only", "wildcard", "expiring", "expired",
-    "wrong_name", "self_signed", "intermediate", "host_only",
+    "wrong_name", "self_signed", "intermediate", "host_only", "xmpp_ids",
 )
 
 Key = rsa.RSAPrivateKey
@@ -46,6 +47,7 @@ class _Spec:
     start_days: float = -1 / 24  # relative to now; an hour back absorbs clock skew
     end_days: float = LEAF_DAYS
     issuer: str = "ca"  # "ca", "intermediate" or "self"
+    xmpp_ids: bool = False  # SRV-IDs (RFC 4985) and an XmppAddr (RFC 6120 §13.7.1.4) of the domain
 
 
 _SPECS: dict[str, _Spec] = {
@@ -59,7 +61,22 @@ _SPECS: dict[str, _Spec] = {
     "intermediate": _Spec(issuer="intermediate"),
     # names the server host only, not the service domain (RFC 6120 §13.7.1.2 fails)
     "host_only": _Spec(names=("xmpp.{d}",), ips=False),
+    # the host as DNS-ID; the domain only as SRV-IDs and XmppAddr (RFC 7590 §3.2)
+    "xmpp_ids": _Spec(names=("xmpp.{d}",), ips=False, xmpp_ids=True),
 }
+SRV_NAME_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.7")
+XMPP_ADDR_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.5")
+
+
+def _xmpp_other_names(domain: str) -> list[x509.GeneralName]:
+    """otherName SANs: IA5String SRVNames and a UTF8String XmppAddr (short DER lengths)."""
+    def der(tag: int, text: str) -> bytes:
+        data = text.encode()
+        return bytes([tag, len(data)]) + data
+
+    return [x509.OtherName(SRV_NAME_OID, der(0x16, f"_xmpp-client.{domain}")),
+            x509.OtherName(SRV_NAME_OID, der(0x16, f"_xmpp-server.{domain}")),
+            x509.OtherName(XMPP_ADDR_OID, der(0x0C, domain))]
 
 
 def lab_names(domain: str) -> tuple[str, ...]:
@@ -117,6 +134,8 @@ def _leaf_certificate(spec: _Spec, domain: str, key: Key,
                 x509.IPAddress(ipaddress.ip_address("::1"))]
     if spec.names is None:
         san.append(x509.UniformResourceIdentifier(f"sip:{domain}"))
+    if spec.xmpp_ids:
+        san += _xmpp_other_names(domain)
     usages = [ExtendedKeyUsageOID.SERVER_AUTH]
     if spec.client_auth:
         usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)  # s2s/SIP-TLS peers act as clients too

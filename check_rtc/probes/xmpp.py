@@ -170,7 +170,6 @@ class StreamProbe:
         # XEP-0368 §3 / RFC 7590 §3.1: SNI and the reference identity are the XMPP domain.
         session.sock = stream.start_tls(session.sock, self.tls_context, self.domain, session.deadline)
         observation.tls = time.monotonic() - began
-        _quick_ack(session.sock)
         tls = session.tls_socket()
         observation.tls_version = tls.version() or ""
         if self.verify:
@@ -197,6 +196,7 @@ class _Session:
     def next_event(self, step: str) -> xmpp.Event:
         """The next stream event; a stream error or the end of the stream is a failure."""
         while (event := self.parser.next_event()) is None:
+            _quick_ack(self.sock)
             data = stream.receive(self.sock, self.deadline, step)
             log.debug("< %s %s", self.endpoint, data.decode(errors="replace") or "(connection closed)")
             self.parser.receive_data(data)
@@ -217,11 +217,12 @@ class _Session:
 
 
 def _quick_ack(sock: socket.socket) -> None:
-    """ACK the TLS 1.3 session tickets at once (Linux TCP_QUICKACK).
+    """ACK what arrives at once (Linux TCP_QUICKACK; the kernel clears it, so before every wait).
 
-    The server writes its tickets, then its answer to our restarted stream;
-    with Nagle on its side the answer waits for our ACK of the tickets, which
-    a delayed ACK holds back 40 ms: time that would be measured as the server's.
+    After the handshake the server writes its TLS 1.3 session tickets, then
+    its answer to our restarted stream; with Nagle on its side the answer
+    waits for our ACK of the tickets, which a delayed ACK holds back 40 ms:
+    time that would be measured as the server's.
     """
     option = getattr(socket, "TCP_QUICKACK", None)
     if option is not None:

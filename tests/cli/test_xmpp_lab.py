@@ -159,6 +159,22 @@ def test_certificate_variants_are_critical_with_the_reason(lab, variant: str, re
     assert result.summary == f"127.0.0.1:{server.c2s_tls_port}/tls: {reason}"
 
 
+@pytest.fixture(scope="module")
+def xmpp_ids(lab):  # type: ignore[no-untyped-def]
+    """A prosody whose certificate names the domain only as SRV-IDs and XmppAddr."""
+    return lab.prosody(cert="xmpp_ids")
+
+
+@pytest.mark.parametrize("mode, identity", [("c2s", "SAN SRV-ID _xmpp-client.example.test"),
+                                            ("s2s", "SAN SRV-ID _xmpp-server.example.test")])
+def test_srv_id_names_the_domain(lab, xmpp_ids, mode: str, identity: str) -> None:  # type: ignore[no-untyped-def]
+    # RFC 7590 §3.2: the DNS-ID names only the host; the SRV-ID of the service names the domain.
+    port = xmpp_ids.c2s_port if mode == "c2s" else xmpp_ids.s2s_port
+    result = xmpp_check(lab, "-H", "127.0.0.1", "-p", str(port), "-m", mode)
+    assert (result.returncode, result.state) == (0, "OK"), result.stdout
+    assert f" days, {identity}, SASL " in result.summary
+
+
 def test_wildcard_names_the_host_but_not_the_domain(lab) -> None:  # type: ignore[no-untyped-def]
     server = lab.prosody(cert="wildcard")
     result = xmpp_check(lab, "-H", "::1", "-p", str(server.c2s_port))
