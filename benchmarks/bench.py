@@ -66,7 +66,24 @@ def cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
                         "-l", "_stun._udp.example.test", "-T", "SRV"],
     }
     found.update(xmpp_cases(python, lab, directory))
+    found.update(sip_cases(python, lab, directory))
     return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
+
+
+def sip_cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
+    kamailio = next((s for s in lab.servers if type(s).__name__ == "Kamailio"), None)  # type: ignore[attr-defined]
+    if kamailio is None:
+        return {}
+    sip = console_script(python, "sip", directory)
+    ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
+    return {
+        "check_sip --help": sip + ["--help"],
+        "check_sip -T udp": sip + ["-H", "127.0.0.1", "-p", str(kamailio.port), "-T", "udp"],
+        "check_sip -T tls": sip + ["-H", "127.0.0.1", "-d", "example.test", "-p", str(kamailio.tls_ports[0]),
+                                   "-T", "tls", "--ca-file", ca],
+        "check_sip -T wss": sip + ["-H", "127.0.0.1", "-d", "example.test", "-p", str(kamailio.wss_port),
+                                   "-T", "wss", "--ca-file", ca],
+    }
 
 
 def xmpp_cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
@@ -91,6 +108,7 @@ def run(rounds: int, python: str) -> None:
         env["PYTHONPATH"] = str(REPO)
     with Lab() as lab, tempfile.TemporaryDirectory() as directory:
         lab.coturn(mode="ltc")
+        lab.kamailio()
         lab.prosody()
         lab.bind()
         table = cases(python, lab, Path(directory))

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from check_rtc.errors import TlsError
 
+# Names quoted in a mismatch message: enough to see what the certificate is
+# for, short enough for a status line.
+LISTED_NAMES = 4
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -64,7 +68,10 @@ def _listing(sans: list[tuple[str, str]], cert: PeerCert) -> str:
     names = [f"{kind} {value}" for kind, value in sans if kind in ("DNS", "URI", "IP Address")]
     if not names:
         names = [f"CN {name}" for name in _common_names(cert)]
-    return "it names " + ", ".join(names) if names else "it names nothing"
+    if not names:
+        return "it names nothing"
+    more = f" and {len(names) - LISTED_NAMES} more" if len(names) > LISTED_NAMES else ""
+    return "it names " + ", ".join(names[:LISTED_NAMES]) + more
 
 
 def _uri_matches(uri: str, reference: str, schemes: tuple[str, ...]) -> bool:

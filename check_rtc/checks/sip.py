@@ -143,6 +143,8 @@ def _probe(args: argparse.Namespace, settings: Settings, deadline: Deadline) -> 
 def _metrics(observation: SipObservation) -> Iterator[nagiosplugin.Metric]:
     import nagiosplugin
 
+    if observation.error is not None:  # judged by "reachable" alone
+        return
     label = observation.endpoint.label()
     yield nagiosplugin.Metric(f"{label}_response", observation, context="response")
     if observation.cert_days is not None:

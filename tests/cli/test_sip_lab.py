@@ -193,6 +193,7 @@ def test_bad_certificates_are_critical_with_the_reason(lab, variants, variant: s
     assert (result.returncode, result.state) == (2, "CRITICAL"), result.stdout
     assert result.summary == f"127.0.0.1:{server.tls_ports[0]}/tls: {reason}"
     assert result.perfdata == {}
+    assert result.long_output == [f"[CRITICAL] {result.summary}"]  # no verdict on an answer never asked for
     assert_in_time(result)
 
 

@@ -235,3 +235,9 @@ def test_wildcards_match_one_label_only_where_allowed() -> None:
     with pytest.raises(IdentityError, match=r"^certificate has only wildcard names \(\*.example.test\); "
                                             "RFC 5922 §7.2 forbids wildcard certificates for SIP$"):
         verify_identity(wildcard, "sip.example.test", **SIP)
+
+
+def test_mismatch_lists_a_few_names() -> None:
+    many = cert(*(("DNS", f"n{i}.test") for i in range(6)))
+    with pytest.raises(IdentityError, match=r"\(it names DNS n0.test, DNS n1.test, DNS n2.test, DNS n3.test and 2 more\)$"):
+        verify_identity(many, "example.test", **SIP)
