@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGINS = Path("/usr/lib/nagios/plugins")
@@ -48,34 +49,50 @@ def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     return usage.ru_utime + usage.ru_stime, time.monotonic() - started, process.returncode
 
 
-def cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
-    turn = next(s for s in lab.servers if type(s).__name__ == "Coturn")  # type: ignore[attr-defined]
-    dns = next(s for s in lab.servers if type(s).__name__ == "Bind")  # type: ignore[attr-defined]
-    ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
-    stun = console_script(python, "stun", directory)
+def cases(python: str, lab: object, servers: dict[str, object], directory: Path) -> dict[str, list[str]]:
+    """Every case, by name: the floor and anchors, then each check's own."""
+    dns = servers["dns"]
     found = {
         "floor: minimal nagiosplugin check": [python, str(REPO / "benchmarks" / "floor_check.py")],
         "python3 -c pass": [python, "-c", "pass"],
+        "C check_tcp": [str(PLUGINS / "check_tcp"), "-H", "127.0.0.1", "-p", str(servers["sip"].port)],  # type: ignore[attr-defined]
+        "C check_dig": [str(PLUGINS / "check_dig"), "-H", "127.0.0.1", "-p", str(dns.port),  # type: ignore[attr-defined]
+                        "-l", "_stun._udp.example.test", "-T", "SRV"],
+    }
+    ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
+    for check_cases in (stun_cases, turn_cases, sip_cases, xmpp_cases):
+        found.update(check_cases(console_script(python, check_cases.__name__[:-6], directory), servers, ca, directory))
+    return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
+
+
+def stun_cases(stun: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    turn, dns = servers["turn"], servers["dns"]
+    return {
         "check_stun --help": stun + ["--help"],
         "check_stun -T udp": stun + ["-H", "127.0.0.1", "-p", str(turn.port)],
         "check_stun -T tcp": stun + ["-H", "127.0.0.1", "-p", str(turn.port), "-T", "tcp"],
         "check_stun -T tls": stun + ["-H", "127.0.0.1", "-p", str(turn.tls_port), "-T", "tls", "--ca-file", ca],
         "check_stun -d (SRV, 2 addresses)": stun + ["-d", "example.test", "--dns-server", f"127.0.0.1:{dns.port}"],
-        "C check_tcp": [str(PLUGINS / "check_tcp"), "-H", "127.0.0.1", "-p", str(turn.port)],
-        "C check_dig": [str(PLUGINS / "check_dig"), "-H", "127.0.0.1", "-p", str(dns.port),
-                        "-l", "_stun._udp.example.test", "-T", "SRV"],
     }
-    found.update(xmpp_cases(python, lab, directory))
-    found.update(sip_cases(python, lab, directory))
-    return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
 
 
-def sip_cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
-    kamailio = next((s for s in lab.servers if type(s).__name__ == "Kamailio"), None)  # type: ignore[attr-defined]
-    if kamailio is None:
-        return {}
-    sip = console_script(python, "sip", directory)
-    ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
+def turn_cases(turn_check: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    turn = servers["turn"]
+    password = directory / "turn.password"
+    password.write_text(turn.password + "\n")
+    credentials = ["-u", turn.username, "--password-file", str(password)]
+    return {
+        "check_turn --help": turn_check + ["--help"],
+        "check_turn -T udp, no credentials": turn_check + ["-H", "127.0.0.1", "-p", str(turn.port)],
+        "check_turn -T udp, all steps": turn_check + ["-H", "127.0.0.1", "-p", str(turn.port), *credentials],
+        "check_turn -T tls, all steps": turn_check + ["-H", "127.0.0.1", "-p", str(turn.tls_port), "-T", "tls",
+                                                      "--ca-file", ca, *credentials],
+        "check_turn --ice": turn_check + ["-H", "127.0.0.1", "-p", str(turn.port), "--ice", *credentials],
+    }
+
+
+def sip_cases(sip: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    kamailio = servers["sip"]
     return {
         "check_sip --help": sip + ["--help"],
         "check_sip -T udp": sip + ["-H", "127.0.0.1", "-p", str(kamailio.port), "-T", "udp"],
@@ -86,12 +103,9 @@ def sip_cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]
     }
 
 
-def xmpp_cases(python: str, lab: object, directory: Path) -> dict[str, list[str]]:
-    prosody = next((s for s in lab.servers if type(s).__name__ == "Prosody"), None)  # type: ignore[attr-defined]
-    if prosody is None:
-        return {}
-    xmpp = console_script(python, "xmpp", directory)
-    common = ["-H", "127.0.0.1", "-d", "example.test", "--ca-file", str(lab.certs.ca_cert)]  # type: ignore[attr-defined]
+def xmpp_cases(xmpp: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    prosody = servers["xmpp"]
+    common = ["-H", "127.0.0.1", "-d", "example.test", "--ca-file", ca]
     return {
         "check_xmpp --help": xmpp + ["--help"],
         "check_xmpp c2s STARTTLS": xmpp + common + ["-p", str(prosody.c2s_port)],
@@ -107,11 +121,8 @@ def run(rounds: int, python: str) -> None:
     if not (Path(python).parent / "check_stun").exists():
         env["PYTHONPATH"] = str(REPO)
     with Lab() as lab, tempfile.TemporaryDirectory() as directory:
-        lab.coturn(mode="ltc")
-        lab.kamailio()
-        lab.prosody()
-        lab.bind()
-        table = cases(python, lab, Path(directory))
+        servers = lab.start_all()
+        table = cases(python, lab, servers, Path(directory))
         for argv in table.values():  # warm up: bytecode written, page cache filled
             measure(argv, env)
         samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in table}

@@ -30,6 +30,18 @@ def mask(text: str) -> str:
     return text
 
 
+def login_password(username: str | None, path: str | None) -> str | None:
+    """The password of -u (from --password-file or CHECK_RTC_PASSWORD), checked to go with -u."""
+    from check_rtc.checks.options import PASSWORD_ENV
+
+    password = read_secret(path, PASSWORD_ENV)
+    if username and password is None:
+        raise UsageError(f"-u needs a password: --password-file FILE or ${PASSWORD_ENV}")
+    if password is not None and not username:
+        raise UsageError("a password needs -u")
+    return password
+
+
 def read_secret(path: str | None, env_var: str, what: str = "password") -> str | None:
     """The first line of `path`, else the value of `env_var`, else None."""
     if path:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 UNKNOWN = 3
 DEFAULT_TIMEOUT = 10.0
+# design.md §3: secrets come from a file or the environment, never from argv.
+PASSWORD_ENV = "CHECK_RTC_PASSWORD"
 # How long before -t the probes must be done, so the verdict is printed in time.
 MARGIN_FRACTION = 0.05
 MARGIN_MAX_SECONDS = 0.5
@@ -62,6 +64,31 @@ def port_list(text: str) -> tuple[int, ...]:
             raise argparse.ArgumentTypeError(f"'{item}' is not a port number (1-65535)")
         ports.append(int(item))
     return tuple(ports)
+
+
+def days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} days is negative")
+    return value
+
+
+def add_login_options(group: argparse._ArgumentGroup, user_help: str, metavar: str = "USER") -> None:
+    """-u and --password-file, the same in every check that logs in."""
+    group.add_argument("-u", "--username", metavar=metavar, help=user_help)
+    group.add_argument("--password-file", metavar="FILE",
+                       help=f"password of -u: the first line of FILE, else ${PASSWORD_ENV}")
+
+
+def add_cert_days_options(group: argparse._ArgumentGroup) -> None:
+    """--warning-days/--critical-days: days left on the served certificate."""
+    group.add_argument("--warning-days", metavar="DAYS", type=days,
+                       help="TLS certificate expiring within DAYS is WARNING")
+    group.add_argument("--critical-days", metavar="DAYS", type=days,
+                       help="TLS certificate expiring within DAYS is CRITICAL")
 
 
 def nagios_range(text: str) -> str:

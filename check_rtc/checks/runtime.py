@@ -196,6 +196,17 @@ def endpoint_check(
     )
 
 
+def cert_days_context(args: argparse.Namespace) -> ThresholdContext:
+    """Days left on the served certificate, judged by --warning-days/--critical-days ('N:' ranges)."""
+    warning = f"{args.warning_days:g}:" if args.warning_days is not None else None
+    critical = f"{args.critical_days:g}:" if args.critical_days is not None else None
+    return ThresholdContext("cert_days", warning, critical, fmt_metric=_describe_days, decimals=1)
+
+
+def _describe_days(metric: nagiosplugin.Metric, context: nagiosplugin.Context) -> str:
+    return f"{metric.name.removesuffix('_cert_days')}: certificate expires in {metric.value:.1f} days"
+
+
 def endpoint_metrics(observation: Observation, rtt: float | None) -> Iterator[nagiosplugin.Metric]:
     """The reachability metric and, for an answer, the rtt with perfdata."""
     label = observation.endpoint.label()

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 NAME = "SIP"
 TRANSPORTS = ("udp", "tcp", "tls", "ws", "wss")
 TLS_TRANSPORTS = ("tls", "wss")
-PASSWORD_ENV = "CHECK_RTC_PASSWORD"
 
 
 def expect_list(text: str) -> tuple[tuple[int, int], ...]:
@@ -48,16 +47,6 @@ def _code(text: str) -> bool:
     return text.isdigit() and 100 <= int(text) <= 699
 
 
-def days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} days is negative")
-    return value
-
-
 def build_parser() -> options.Parser:
     parser = options.make_parser(
         NAME,
@@ -77,14 +66,8 @@ def build_parser() -> options.Parser:
     group.add_argument("--user-agent", metavar="TEXT", default="check_sip (check-rtc)",
                        help="User-Agent header (default: %(default)s)")
     group.add_argument("--ws-path", metavar="PATH", default="/", help="WebSocket resource path (default: /)")
-    group.add_argument("-u", "--username", metavar="USER",
-                       help="answer a 401/407 digest challenge as USER (RFC 3261 §22, RFC 8760)")
-    group.add_argument("--password-file", metavar="FILE",
-                       help=f"password for -u: first line of FILE, else ${PASSWORD_ENV}")
-    group.add_argument("--warning-days", metavar="DAYS", type=days,
-                       help="TLS certificate expiring within DAYS is WARNING")
-    group.add_argument("--critical-days", metavar="DAYS", type=days,
-                       help="TLS certificate expiring within DAYS is CRITICAL")
+    options.add_login_options(group, "answer a 401/407 digest challenge as USER (RFC 3261 §22, RFC 8760)")
+    options.add_cert_days_options(group)
     return parser
 
 
@@ -108,18 +91,15 @@ def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     notes = runtime.insecure_note(args, TLS_TRANSPORTS)
     from check_rtc.checks.sip_contexts import ResponseContext
 
-    contexts = (ResponseContext(args.expect), _days_context(args))
+    contexts = (ResponseContext(args.expect), runtime.cert_days_context(args))
     return runtime.endpoint_check(NAME, lambda: _probe(args, settings, deadline), args, notes, contexts, _metrics)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     from check_rtc import secrets
-    from check_rtc.errors import UsageError
     from check_rtc.probes.sip import Settings
 
-    password = secrets.read_secret(args.password_file, PASSWORD_ENV) if args.username else None
-    if args.username and password is None:
-        raise UsageError(f"-u needs a password: --password-file FILE or ${PASSWORD_ENV}")
+    password = secrets.login_password(args.username, args.password_file)
     # RFC 5922 §7.1/§7.3: the identity (and SNI) is the SIP domain, not the SRV target.
     return Settings(args.domain or args.hostname, args.uri, args.from_uri, args.user_agent, args.username,
                     password, args.ws_path, not args.insecure)
@@ -149,18 +129,6 @@ def _metrics(observation: SipObservation) -> Iterator[nagiosplugin.Metric]:
     yield nagiosplugin.Metric(f"{label}_response", observation, context="response")
     if observation.cert_days is not None:
         yield nagiosplugin.Metric(f"{label}_cert_days", observation.cert_days, context="cert_days")
-
-
-def _days_context(args: argparse.Namespace) -> nagiosplugin.Context:
-    from check_rtc.checks.runtime import ThresholdContext
-
-    warning = f"{args.warning_days:g}:" if args.warning_days is not None else None
-    critical = f"{args.critical_days:g}:" if args.critical_days is not None else None
-    return ThresholdContext("cert_days", warning, critical, fmt_metric=_describe_days, decimals=1)
-
-
-def _describe_days(metric: nagiosplugin.Metric, context: nagiosplugin.Context) -> str:
-    return f"{metric.name.removesuffix('_cert_days')}: certificate expires in {metric.value:.1f} days"
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from check_rtc.transport.deadline import Deadline
 
 NAME = "TURN"
-PASSWORD_ENV = "CHECK_RTC_PASSWORD"
 SECRET_ENV = "CHECK_RTC_TURN_SECRET"
 
 
@@ -46,11 +45,8 @@ def build_parser() -> options.Parser:
         default_transports="udp",
     )
     group = parser.add_argument_group("TURN")
-    group.add_argument("-u", "--username", metavar="USER",
-                       help="long-term credential username; with --secret-file, the user part of "
-                            "the REST username (default: check-rtc)")
-    group.add_argument("--password-file", metavar="FILE",
-                       help=f"file whose first line is the password (or set {PASSWORD_ENV})")
+    options.add_login_options(group, "long-term credential username; with --secret-file, the user part of "
+                                     "the REST username (default: check-rtc)")
     group.add_argument("--secret-file", metavar="FILE",
                        help=f"TURN REST API shared secret (coturn static-auth-secret; or set {SECRET_ENV})")
     group.add_argument("--credential-lifetime", metavar="SECONDS", type=int, default=600,
@@ -100,16 +96,11 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
     from check_rtc import secrets
     from check_rtc.codec import turn
-    from check_rtc.errors import UsageError
 
     secret = secrets.read_secret(args.secret_file, SECRET_ENV, "secret")
     if secret is not None:
         return turn.rest_credentials(secret, args.username or "check-rtc", args.credential_lifetime, time.time())
-    password = secrets.read_secret(args.password_file, PASSWORD_ENV)
-    if args.username and password is None:
-        raise UsageError(f"-u needs --password-file or {PASSWORD_ENV}")
-    if password is not None and not args.username:
-        raise UsageError("a password needs -u USER")
+    password = secrets.login_password(args.username, args.password_file)
     return turn.Credentials(args.username, password) if args.username else None
 
 

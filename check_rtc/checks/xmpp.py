@@ -24,19 +24,11 @@ if TYPE_CHECKING:
     from check_rtc.transport.deadline import Deadline
 
 NAME = "XMPP"
-PASSWORD_ENV = "CHECK_XMPP_PASSWORD"
 TRANSPORTS = ("starttls", "tls")
 
 
 def mechanism_list(text: str) -> tuple[str, ...]:
     return tuple(name.strip().upper() for name in text.split(",") if name.strip())
-
-
-def days(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days") from None
 
 
 def build_parser() -> options.Parser:
@@ -63,28 +55,23 @@ def build_parser() -> options.Parser:
     group.add_argument("--require-dialback", action="store_true", help="s2s: dialback (XEP-0220) must be offered")
     group.add_argument("--require-external", action="store_true",
                        help="s2s: SASL EXTERNAL must be offered (present --client-cert to be offered it)")
-    group.add_argument("--cert-warning", metavar="DAYS", type=days,
-                       help="WARNING when the certificate expires in fewer days")
-    group.add_argument("--cert-critical", metavar="DAYS", type=days,
-                       help="CRITICAL when the certificate expires in fewer days")
-    group.add_argument("-u", "--user", metavar="JID", help="c2s: log in as this JID and ping the server")
-    group.add_argument("--password-file", metavar="FILE",
-                       help=f"password of -u (first line); else the environment variable {PASSWORD_ENV}")
+    options.add_cert_days_options(group)
+    options.add_login_options(group, "c2s: log in as this JID and ping the server", metavar="JID")
     return parser
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.user and ("@" not in args.user or args.user.startswith("@") or args.user.endswith("@")):
-        parser.error(f"-u needs a JID like user@example.org, not '{args.user}'")
-    if args.user and args.mode != "c2s":
+    if args.username and ("@" not in args.username or args.username.startswith("@") or args.username.endswith("@")):
+        parser.error(f"-u needs a JID like user@example.org, not '{args.username}'")
+    if args.username and args.mode != "c2s":
         parser.error("-u logs in over c2s; it does not go with -m s2s")
     if (args.require_dialback or args.require_external) and args.mode != "s2s":
         parser.error("--require-dialback and --require-external go with -m s2s")
-    if not args.domain and args.user:
+    if not args.domain and args.username:
         # The JID's domain is the XMPP domain when -d is not given.
-        args.domain = args.user.split("@", 1)[1].split("/", 1)[0]
+        args.domain = args.username.split("@", 1)[1].split("/", 1)[0]
     if not args.hostname and not args.domain:
         parser.error("give -H HOST or -d DOMAIN")
     args.forbid_mech = {name for names in args.forbid_mech for name in names}
@@ -107,8 +94,7 @@ def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     notes = runtime.insecure_note(args, TRANSPORTS)
     contexts = (
         runtime.ThresholdContext("xmpp-time", None, None, fmt_metric="{name} {valueunit}"),
-        runtime.ThresholdContext("cert-days", _days_range(args.cert_warning), _days_range(args.cert_critical),
-                                 fmt_metric=_describe_days, decimals=1),
+        runtime.cert_days_context(args),
         FindingContext(),
     )
     run = _prober(args, deadline)
@@ -127,15 +113,11 @@ def _prober(args: argparse.Namespace, deadline: Deadline) -> Callable[[], list[X
     # Identity is ours (RFC 6120 §13.7.1.2: DNS-ID, SRV-ID, XmppAddr); the chain is OpenSSL's.
     context.check_hostname = False
     login = None
-    if args.user:
-        password = secrets.read_secret(args.password_file, PASSWORD_ENV)
-        if password is None:
-            from check_rtc.errors import UsageError
-
-            raise UsageError(f"-u needs a password: give --password-file or set {PASSWORD_ENV}")
+    password = secrets.login_password(args.username, args.password_file)
+    if args.username:
         from check_rtc.probes.xmpp_login import SlixmppLogin
 
-        login = SlixmppLogin(args.user, password, domain, runtime.tls_context(args, alpn=(ALPN["c2s"],)))
+        login = SlixmppLogin(args.username, password, domain, runtime.tls_context(args, alpn=(ALPN["c2s"],)))
     sender = (args.sender or "check-xmpp.invalid") if args.mode == "s2s" else None
     probe = StreamProbe(args.mode, domain, sender, context, not args.insecure, login)
 
@@ -144,15 +126,6 @@ def _prober(args: argparse.Namespace, deadline: Deadline) -> Callable[[], list[X
                              failed, deadline)
 
     return run
-
-
-def _days_range(limit: float | None) -> str | None:
-    """'fewer than N days' as a Nagios range: OK from N up."""
-    return None if limit is None else f"{limit:g}:"
-
-
-def _describe_days(metric: nagiosplugin.Metric, context: nagiosplugin.Context) -> str:
-    return f"{metric.name.removesuffix('_cert_days')}: certificate expires in {metric.value:.1f} days"
 
 
 def _metrics(observation: XmppObservation, args: argparse.Namespace) -> Iterator[nagiosplugin.Metric]:
@@ -167,7 +140,7 @@ def _metrics(observation: XmppObservation, args: argparse.Namespace) -> Iterator
     yield nagiosplugin.Metric(f"{label}_connect", observation.connect, "s", min=0, context="xmpp-time")
     yield nagiosplugin.Metric(f"{label}_tls", observation.tls, "s", min=0, context="xmpp-time")
     if observation.cert_days is not None:
-        yield nagiosplugin.Metric(f"{label}_cert_days", observation.cert_days, context="cert-days")
+        yield nagiosplugin.Metric(f"{label}_cert_days", observation.cert_days, context="cert_days")
     if observation.login is not None and observation.ping is not None:
         yield nagiosplugin.Metric(f"{label}_login", observation.login, "s", min=0, context="xmpp-time")
         yield nagiosplugin.Metric(f"{label}_ping", observation.ping, "s", min=0, context="xmpp-time")

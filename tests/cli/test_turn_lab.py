@@ -92,7 +92,7 @@ def test_password_from_the_environment(turn) -> None:  # type: ignore[no-untyped
 
 def test_username_without_password_is_unknown(turn) -> None:  # type: ignore[no-untyped-def]
     result = run_check("check_turn", "-H", "127.0.0.1", "-p", str(turn.port), "-u", turn.username)
-    assert (result.returncode, result.summary) == (3, "-u needs --password-file or CHECK_RTC_PASSWORD")
+    assert (result.returncode, result.summary) == (3, "-u needs a password: --password-file FILE or $CHECK_RTC_PASSWORD")
 
 
 def test_wrong_realm_is_critical(turn, secrets_dir) -> None:  # type: ignore[no-untyped-def]

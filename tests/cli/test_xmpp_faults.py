@@ -132,8 +132,8 @@ def test_refused_connection_is_critical() -> None:
      "XMPP UNKNOWN - --require-dialback and --require-external go with -m s2s"),
     (["-d", "example.test", "-T", "udp"], "XMPP UNKNOWN - argument -T/--transport: transport 'udp' is not one of "
                                           "starttls,tls"),
-    (["-d", "example.test", "--cert-warning", "soon"],
-     "XMPP UNKNOWN - argument --cert-warning: 'soon' is not a number of days"),
+    (["-d", "example.test", "--warning-days", "soon"],
+     "XMPP UNKNOWN - argument --warning-days: 'soon' is not a number of days"),
     (["-d", "example.test", "-u", "a@example.test", "--password-file", "/nonexistent"],
      "XMPP UNKNOWN - cannot read password file /nonexistent: No such file or directory"),
     ([], "XMPP UNKNOWN - give -H HOST or -d DOMAIN"),

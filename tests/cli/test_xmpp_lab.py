@@ -184,8 +184,8 @@ def test_wildcard_names_the_host_but_not_the_domain(lab) -> None:  # type: ignor
 
 def test_certificate_lifetime_thresholds(lab, xmpp) -> None:  # type: ignore[no-untyped-def]
     where = f"127.0.0.1:{xmpp.c2s_port}/starttls"
-    result = xmpp_check(lab, "-H", "127.0.0.1", "-p", str(xmpp.c2s_port), "--cert-warning", "120",
-                        "--cert-critical", "10")
+    result = xmpp_check(lab, "-H", "127.0.0.1", "-p", str(xmpp.c2s_port), "--warning-days", "120",
+                        "--critical-days", "10")
     assert (result.returncode, result.state) == (1, "WARNING")
     assert re.fullmatch(rf"{re.escape(where)}: certificate expires in (89|90)\.\d days \(outside range 120:\)", result.summary)
     assert result.perfdata[f"{where}_cert_days"].split(";")[1:3] == ["120:", "10:"]
@@ -225,7 +225,7 @@ def test_login_and_ping(lab, xmpp, password_file, address: str, transport: str) 
 
 def test_login_password_from_the_environment(lab, xmpp) -> None:  # type: ignore[no-untyped-def]
     result = run_check("check_xmpp", "-H", "127.0.0.1", "-p", str(xmpp.c2s_port), "-u", xmpp.jid,
-                       "--ca-file", str(lab.certs.ca_cert), env={"CHECK_XMPP_PASSWORD": xmpp.password})
+                       "--ca-file", str(lab.certs.ca_cert), env={"CHECK_RTC_PASSWORD": xmpp.password})
     assert (result.returncode, result.state) == (0, "OK"), result.stdout
 
 
@@ -244,4 +244,4 @@ def test_wrong_password_is_critical_and_never_shown(lab, xmpp, tmp_path, verbosi
 def test_login_without_password_is_unknown(xmpp) -> None:  # type: ignore[no-untyped-def]
     result = run_check("check_xmpp", "-H", "127.0.0.1", "-p", str(xmpp.c2s_port), "-u", xmpp.jid)
     assert (result.returncode, result.stdout.strip()) == (
-        3, "XMPP UNKNOWN - -u needs a password: give --password-file or set CHECK_XMPP_PASSWORD")
+        3, "XMPP UNKNOWN - -u needs a password: --password-file FILE or $CHECK_RTC_PASSWORD")
