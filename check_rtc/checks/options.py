@@ -19,6 +19,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, NoReturn, Sequence
 
+    import nagiosplugin
+
+    Refine = Callable[["Parser", argparse.Namespace], None]
+
 UNKNOWN = 3
 DEFAULT_TIMEOUT = 10.0
 # design.md §3: secrets come from a file or the environment, never from argv.
@@ -181,9 +185,27 @@ def start_deadline(args: argparse.Namespace) -> Deadline:
     return Deadline(args.timeout - margin)
 
 
-def parse(parser: Parser, argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse and cross-check the common options."""
+def parse(parser: Parser, argv: Sequence[str] | None = None, refine: Refine | None = None) -> argparse.Namespace:
+    """Parse, let the check `refine` its own options (cross-checks, derived
+    values), then cross-check the common ones."""
     args = parser.parse_args(argv)
+    if refine is not None:
+        refine(parser, args)
     if not args.hostname and not args.domain:
         parser.error("give -H HOST or -d DOMAIN")
     return args
+
+
+def run(
+    name: str,
+    parser: Parser,
+    build: Callable[[argparse.Namespace, Deadline], nagiosplugin.Check],
+    argv: Sequence[str] | None = None,
+    refine: Refine | None = None,
+) -> None:
+    """Every check's main(): parse, start the one deadline, build the check, run it."""
+    args = parse(parser, argv, refine)
+    deadline = start_deadline(args)
+    from check_rtc.checks import runtime
+
+    runtime.execute(name, args, lambda: build(args, deadline))

@@ -72,16 +72,14 @@ def build_parser() -> options.Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser()
-    args = options.parse(parser, argv)
+    options.run(NAME, build_parser(), _build, argv, _refine)
+
+
+def _refine(parser: options.Parser, args: argparse.Namespace) -> None:
     if not args.ws_path.startswith("/"):
         parser.error(f"--ws-path '{args.ws_path}' must start with '/'")
     if any(c in args.user_agent + (args.uri or "") + (args.from_uri or "") for c in "\r\n"):
         parser.error("--uri, --from and --user-agent must be one line")
-    deadline = options.start_deadline(args)
-    from check_rtc.checks import runtime
-
-    runtime.execute(NAME, args, lambda: _build(args, deadline))
 
 
 def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:

@@ -64,11 +64,7 @@ def build_parser() -> options.Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = options.parse(build_parser(), argv)
-    deadline = options.start_deadline(args)
-    from check_rtc.checks import runtime
-
-    runtime.execute(NAME, args, lambda: _build(args, deadline))
+    options.run(NAME, build_parser(), _build, argv)
 
 
 def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:

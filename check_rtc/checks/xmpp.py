@@ -60,9 +60,7 @@ def build_parser() -> options.Parser:
     return parser
 
 
-def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _refine(parser: options.Parser, args: argparse.Namespace) -> None:
     if args.username and ("@" not in args.username or args.username.startswith("@") or args.username.endswith("@")):
         parser.error(f"-u needs a JID like user@example.org, not '{args.username}'")
     if args.username and args.mode != "c2s":
@@ -72,19 +70,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     if not args.domain and args.username:
         # The JID's domain is the XMPP domain when -d is not given.
         args.domain = args.username.split("@", 1)[1].split("/", 1)[0]
-    if not args.hostname and not args.domain:
-        parser.error("give -H HOST or -d DOMAIN")
     args.forbid_mech = {name for names in args.forbid_mech for name in names}
     args.require_mech = [name for names in args.require_mech for name in names]
-    return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse(argv)
-    deadline = options.start_deadline(args)
-    from check_rtc.checks import runtime
-
-    runtime.execute(NAME, args, lambda: _build(args, deadline))
+    options.run(NAME, build_parser(), _build, argv, _refine)
 
 
 def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
