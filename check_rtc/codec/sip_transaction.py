@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from check_rtc.codec.events import Discarded, TimedOut
 from check_rtc.codec.sip import Response, cseq, decode_response, via_branch
 from check_rtc.errors import DecodeError
 
@@ -39,21 +40,6 @@ class Provisional(namedtuple("Provisional", "response")):
 
     __slots__ = ()
     response: Response
-
-
-class TimedOut(namedtuple("TimedOut", "sends after")):
-    """Timer F fired: `after` seconds since the first send, `sends` copies sent."""
-
-    __slots__ = ()
-    sends: int
-    after: float
-
-
-class Discarded(namedtuple("Discarded", "reason")):
-    """A received message that is not an answer to our request."""
-
-    __slots__ = ()
-    reason: str
 
 
 Event = Answered | Provisional | TimedOut | Discarded

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from check_rtc.codec.events import Discarded, TimedOut
 from check_rtc.codec.stun import Class, Message, Method, decode, verify_integrity
 from check_rtc.errors import DecodeError
 
@@ -31,21 +32,6 @@ class Answered(namedtuple("Answered", "response rtt sends")):
     response: Message
     rtt: float
     sends: int
-
-
-class TimedOut(namedtuple("TimedOut", "sends after")):
-    """No response: `after` seconds since the first send, `sends` copies sent."""
-
-    __slots__ = ()
-    sends: int
-    after: float
-
-
-class Discarded(namedtuple("Discarded", "reason")):
-    """A received message that is not our answer; the transaction goes on."""
-
-    __slots__ = ()
-    reason: str
 
 
 class Unauthentic(namedtuple("Unauthentic", "reason sends")):
