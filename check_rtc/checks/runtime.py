@@ -266,9 +266,26 @@ def execute(name: str, args: argparse.Namespace, build: Callable[[], nagiosplugi
         _unknown(name, str(exc), args.verbose, trace=False)
     except nagiosplugin.Timeout:
         _unknown(name, f"check did not finish within {args.timeout:g}s", args.verbose)
+    except ModuleNotFoundError as exc:  # an optional library (Recommends, pip extra) is missing
+        _unknown(name, _missing_module(exc), args.verbose, trace=False)
     except Exception as exc:  # a bug: say so in one line, trace only at -vvv
         _unknown(name, f"internal error: {type(exc).__name__}: {exc}", args.verbose)
     sys.exit(UNKNOWN)  # not reached: runtime.execute exits
+
+
+# Optional libraries: the option that needs each, its Debian package and pip extra.
+OPTIONAL_MODULES = {
+    "aioice": ("check_turn --ice", "python3-aioice", "ice"),
+    "slixmpp": ("check_xmpp -u (login)", "python3-slixmpp", "xmpp-login"),
+}
+
+
+def _missing_module(exc: ModuleNotFoundError) -> str:
+    top = (exc.name or "").partition(".")[0]
+    if top not in OPTIONAL_MODULES:
+        return f"internal error: {type(exc).__name__}: {exc}"
+    option, package, extra = OPTIONAL_MODULES[top]
+    return f"{option} needs the Python module {top}: apt-get install {package} (pip: check-rtc[{extra}])"
 
 
 def _unknown(name: str, message: str, verbose: int, trace: bool = True) -> NoReturn:

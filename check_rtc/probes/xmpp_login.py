@@ -35,6 +35,12 @@ class SlixmppLogin:
         self.password = password
         self.domain = domain
         self.tls_context = tls_context
+        # slixmpp is optional (Debian: Recommends): missing, the check is UNKNOWN
+        # from the main thread, not a failed login per endpoint.
+        from importlib.util import find_spec
+
+        if find_spec("slixmpp") is None:
+            raise ModuleNotFoundError("No module named 'slixmpp'", name="slixmpp")
         _silence_slixmpp()
 
     def __call__(self, endpoint: Endpoint, deadline: Deadline) -> tuple[float, float]:
