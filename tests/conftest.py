@@ -2,8 +2,10 @@
 """Shared fixtures: run a check as the operator does, and the lab of real servers.
 
 A check runs as a new process with a clean environment (as a monitoring
-daemon starts it): the installed console script when the interpreter's
-environment has one (the PyPI venv), else `python -m` from this checkout.
+daemon starts it): the executable in $CHECK_RTC_PLUGIN_DIR when that is set
+(the Debian package: /usr/lib/nagios/plugins), else the installed console
+script when the interpreter's environment has one (the PyPI venv), else
+`python -m` from this checkout.
 """
 
 from __future__ import annotations
@@ -58,17 +60,31 @@ class Result:
         return self.stdout.splitlines()[1:]
 
 
+# The directory of installed plugins to test instead of this checkout's code.
+PLUGIN_DIR = os.environ.get("CHECK_RTC_PLUGIN_DIR")
+
+
+def installed(name: str) -> Path | None:
+    """The installed executable to run for `name`, or None to run this checkout's module."""
+    if PLUGIN_DIR:
+        path = Path(PLUGIN_DIR) / name
+        assert os.access(path, os.X_OK), f"CHECK_RTC_PLUGIN_DIR: {path} is not an installed executable"
+        return path
+    path = Path(sys.executable).parent / name
+    return path if path.exists() else None
+
+
 def command(name: str) -> list[str]:
-    installed = Path(sys.executable).parent / name
-    if installed.exists():
-        return [str(installed)]
+    path = installed(name)
+    if path:
+        return [str(path)]
     return [sys.executable, "-m", MODULES[name]]
 
 
 def run_check(name: str, *args: str, timeout: float = 60, env: dict[str, str] | None = None) -> Result:
     """Run a check with a clean environment (plus `env`), as a monitoring daemon does."""
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **(env or {})}
-    if not (Path(sys.executable).parent / name).exists():
+    if not installed(name):
         env["PYTHONPATH"] = str(REPO)
     started = time.monotonic()
     done = subprocess.run(
