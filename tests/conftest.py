@@ -20,6 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: a few hundred examples per property in CI; the long profile
+# (HYPOTHESIS_PROFILE=long) is for a benchmark machine with time to spare.
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.register_profile("long", max_examples=20_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = {"check_stun": "check_rtc.checks.stun", "check_turn": "check_rtc.checks.turn", "check_sip": "check_rtc.checks.sip",

@@ -735,3 +735,46 @@ def decode_channel_data(data: bytes) -> tuple[int, bytes]:
             f"STUN ChannelData has {len(data) - 4 - length} bytes after length {length}, more than padding"
         )
     return channel, data[4 : 4 + length]
+
+
+# --- stream framing --------------------------------------------------------------
+
+
+class StreamFramer:
+    """Splits a TCP/TLS byte stream into STUN messages and TURN ChannelData.
+
+    RFC 8489 §6.2.2: over a stream the Message Length field frames each
+    message; RFC 8656 §12.5: ChannelData is padded to four bytes there. Bytes
+    that start neither cannot be resynchronised: next_message() drops what
+    is buffered and raises DecodeError, and the caller reads on.
+    """
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def receive_data(self, data: bytes) -> None:
+        self._buffer += data
+
+    def next_message(self) -> bytes | None:
+        """The next whole message, or None until more bytes arrive."""
+        if len(self._buffer) < 4:
+            return None
+        try:
+            length = self._frame_length()
+        except DecodeError:
+            self._buffer = b""
+            raise
+        if length is None or len(self._buffer) < length:
+            return None
+        message, self._buffer = self._buffer[:length], self._buffer[length:]
+        return message
+
+    def _frame_length(self) -> int | None:
+        # RFC 7983 §7: a first byte of 64..79 is ChannelData, 0..3 is STUN.
+        if 0x40 <= self._buffer[0] <= 0x4F:
+            return channel_data_length(self._buffer[:4])
+        if len(self._buffer) < HEADER_BYTES:
+            return None
+        return message_length(self._buffer[:HEADER_BYTES])

@@ -40,7 +40,7 @@ class StunLink:
         self.accept_from = accept_from
         self.sends = 0
         self.ignored: list[str] = []
-        self._buffer = b""
+        self._framer = stun.StreamFramer()
         self._inbound: deque[bytes] = deque()
 
     @classmethod
@@ -186,7 +186,7 @@ class StunLink:
             return None
         if not chunk:
             raise TransportError(f"connection closed without a valid answer{self.ignored_note()}")
-        self._buffer += chunk
+        self._framer.receive_data(chunk)
         return self._deframe()
 
     def _read_from(self, until: Deadline) -> list[bytes] | None:
@@ -201,33 +201,17 @@ class StunLink:
         return [data]
 
     def _deframe(self) -> list[bytes]:
-        """Split the stream buffer into whole messages; keep the incomplete rest.
-
-        Bytes that start neither a STUN message nor ChannelData cannot be
-        resynchronised, so they are dropped and the transaction waits on.
-        """
+        """Whole messages from the stream; undecodable bytes are dropped and noted."""
         messages = []
-        while len(self._buffer) >= 4:
+        while True:
             try:
-                length = _frame_length(self._buffer)
+                message = self._framer.next_message()
             except DecodeError as exc:
                 self._ignore(str(exc))
-                self._buffer = b""
-                break
-            if length is None or len(self._buffer) < length:
-                break
-            messages.append(self._buffer[:length])
-            self._buffer = self._buffer[length:]
-        return messages
-
-
-def _frame_length(buffer: bytes) -> int | None:
-    """Bytes of the message at the start of `buffer`; None until its header is complete."""
-    if buffer[0] in _CHANNEL_FIRST_BYTES:
-        return stun.channel_data_length(buffer[:4])
-    if len(buffer) < stun.HEADER_BYTES:
-        return None
-    return stun.message_length(buffer[: stun.HEADER_BYTES])
+                continue
+            if message is None:
+                return messages
+            messages.append(message)
 
 
 def _is_relayed_data(message: bytes) -> bool:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from check_rtc.codec import sip, websocket
@@ -11,7 +11,6 @@ from check_rtc.codec.sip_transaction import RequestKey, SipTransaction
 from check_rtc.errors import DecodeError
 from tests.codec.test_sip import KAMAILIO_200
 
-FUZZ = settings(max_examples=300, deadline=None)
 
 
 def mutated(seed: bytes) -> st.SearchStrategy[bytes]:
@@ -26,7 +25,6 @@ SIPISH = st.one_of(st.binary(max_size=300), mutated(KAMAILIO_200),
                    .map(b"".join))
 
 
-@FUZZ
 @given(SIPISH)
 def test_decode_response_raises_only_decode_error(data: bytes) -> None:
     try:
@@ -37,7 +35,6 @@ def test_decode_response_raises_only_decode_error(data: bytes) -> None:
         assert 100 <= response.code <= 699
 
 
-@FUZZ
 @given(st.lists(SIPISH, max_size=5))
 def test_stream_framer_raises_only_decode_error(chunks: list[bytes]) -> None:
     framer = sip.StreamFramer()
@@ -50,7 +47,6 @@ def test_stream_framer_raises_only_decode_error(chunks: list[bytes]) -> None:
         assert str(error).startswith("SIP ")
 
 
-@FUZZ
 @given(st.lists(SIPISH, max_size=5))
 def test_transaction_discards_instead_of_raising(messages: list[bytes]) -> None:
     transaction = SipTransaction(b"OPTIONS", RequestKey("b", "c", 1, "OPTIONS"), reliable=False)
@@ -61,7 +57,6 @@ def test_transaction_discards_instead_of_raising(messages: list[bytes]) -> None:
         pass
 
 
-@FUZZ
 @given(st.text(max_size=200))
 def test_challenge_parser_raises_only_decode_error(text: str) -> None:
     try:
@@ -70,7 +65,6 @@ def test_challenge_parser_raises_only_decode_error(text: str) -> None:
         assert str(error).startswith("SIP ")
 
 
-@FUZZ
 @given(st.lists(st.binary(max_size=80), max_size=6))
 def test_frame_decoder_raises_only_decode_error(chunks: list[bytes]) -> None:
     decoder = websocket.FrameDecoder()
@@ -83,7 +77,6 @@ def test_frame_decoder_raises_only_decode_error(chunks: list[bytes]) -> None:
         assert str(error).startswith("WebSocket ")
 
 
-@FUZZ
 @given(st.binary(max_size=300))
 def test_handshake_check_raises_only_decode_error(data: bytes) -> None:
     try:

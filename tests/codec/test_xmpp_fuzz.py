@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from check_rtc.codec import xmpp
 from check_rtc.errors import DecodeError
 from tests.codec.test_xmpp import C2S_FEATURES, C2S_TLS_FEATURES, HEADER, HOST_UNKNOWN, S2S_FEATURES
 
-FUZZ = settings(max_examples=300, deadline=None)
 SEED = HEADER + C2S_FEATURES + S2S_FEATURES + C2S_TLS_FEATURES + HOST_UNKNOWN
 
 
@@ -25,7 +24,6 @@ def feed_all(chunks: list[bytes], max_bytes: int = xmpp.MAX_ELEMENT_BYTES) -> No
         assert str(error).startswith("XMPP ")
 
 
-@FUZZ
 @given(st.lists(st.binary(max_size=64), max_size=8))
 def test_arbitrary_chunks(chunks: list[bytes]) -> None:
     feed_all(chunks)
@@ -49,13 +47,11 @@ def mutated(draw: st.DrawFn) -> list[bytes]:
     return [bytes(data[a:b]) for a, b in zip([0] + cuts, cuts + [len(data)])]
 
 
-@FUZZ
 @given(mutated())
 def test_mutated_prosody_streams(chunks: list[bytes]) -> None:
     feed_all(chunks)
 
 
-@FUZZ
 @given(mutated(), st.integers(1, 400))
 def test_mutated_streams_under_a_small_cap(chunks: list[bytes], cap: int) -> None:
     feed_all(chunks, cap)

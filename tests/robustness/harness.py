@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run one check's main() in this process and report what it leaves behind.
+
+    python -m tests.robustness.harness check_rtc.checks.stun -H ... -t 2
+
+The check prints and exits as usual; then this prints, on stderr, one line
+"HARNESS {json}" with the file descriptors still open that were not open
+before the check started, the child processes still alive, and the peak
+resident memory in KB. Probe
+threads get a moment to unwind: a socket closed a few milliseconds after the
+verdict is not a leak, one that stays open is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import sys
+import time
+
+SETTLE_SECONDS = 0.5
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def children() -> list[int]:
+    found: list[int] = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as handle:
+                found += [int(pid) for pid in handle.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def leftovers(before: set[str]) -> dict[str, object]:
+    """What is still open or alive, after letting probe threads unwind; and the peak memory."""
+    settle_until = time.monotonic() + SETTLE_SECONDS
+    while True:
+        fds = sorted(open_fds() - before)
+        kids = children()
+        if (not fds and not kids) or time.monotonic() > settle_until:
+            targets = [_target(fd) for fd in fds]
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            return {"fds": [t for t in targets if t], "children": kids, "peak_kb": peak}
+        time.sleep(0.02)
+
+
+def _target(fd: str) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return ""  # the listing's own descriptor, gone already
+
+
+def main() -> None:
+    module, argv = sys.argv[1], sys.argv[2:]
+    before = open_fds()
+    code: object = 0
+    try:
+        importlib.import_module(module).main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    sys.stdout.flush()
+    print("HARNESS " + json.dumps(leftovers(before)), file=sys.stderr, flush=True)
+    os._exit(code if isinstance(code, int) else 3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The fault matrix: every check x every misbehaviour that applies x IPv4/IPv6.
+
+The same table drives tests/robustness/test_matrix.py and is what
+docs/fault-matrix.rst shows; regenerate that file with
+
+    /usr/bin/python3 -m tests.robustness.matrix > docs/fault-matrix.rst
+
+and test_matrix.py fails while the two differ.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Callable
+
+from check_rtc.codec import stun
+
+# Behaviours per kind of server (tests/robustness/kit.py), in table order.
+DATAGRAM = ("refuse", "silent", "garbage", "oversized", "http", "other-transaction")
+STREAM = ("refuse", "silent", "close", "reset", "trickle", "oversized", "garbage", "http", "tls-for-plain")
+TLS = ("refuse", "stall-handshake", "half-tls", "plain-for-tls", "absurd-chain",
+       "silent", "close", "reset", "trickle", "oversized", "garbage")
+BEHAVIOURS = {"udp": DATAGRAM, "tcp": STREAM, "tls": TLS}
+DESCRIPTIONS = {
+    "refuse": "nothing listens: TCP reset, or ICMP port unreachable",
+    "silent": "accepts (or receives) and never answers",
+    "close": "reads the request and closes the connection",
+    "reset": "starts an answer, then resets the connection",
+    "trickle": "answers one byte a second, forever",
+    "oversized": "answers 12 MB over a stream, or 64 KB datagrams",
+    "garbage": "answers random bytes",
+    "http": "an HTTP server on the port",
+    "tls-for-plain": "a TLS server where plain text is expected",
+    "stall-handshake": "accepts TCP, never starts the TLS handshake",
+    "half-tls": "sends the first bytes of a ServerHello, then stalls",
+    "plain-for-tls": "plain text (HTTP) where TLS is expected",
+    "absurd-chain": "completes TLS with a chain of 61 certificates",
+    "other-transaction": "answers, but for another transaction",
+}
+TIMEOUT = 1.5
+
+
+class Target(namedtuple("Target", "check module kind transport args other")):
+    """One check on one transport: how to run it against a server at (address, port)."""
+
+    __slots__ = ()
+    check: str
+    module: str
+    kind: str  # the kit's server kind: udp, tcp or tls
+    transport: str  # the check's -T value
+    args: Callable[[str, int, dict[str, str]], list[str]]
+    other: Callable[[bytes], list[bytes]] | None  # "answer for another transaction", where it means something
+
+    @property
+    def name(self) -> str:
+        return f"{self.check} -T {self.transport}"
+
+    def behaviours(self) -> tuple[str, ...]:
+        return tuple(b for b in BEHAVIOURS[self.kind] if b != "other-transaction" or self.other is not None)
+
+
+def _stun_other(data: bytes) -> list[bytes]:
+    """A well-formed STUN answer with a transaction id nobody asked for."""
+    try:
+        request = stun.decode(data)
+    except ValueError:
+        return []
+    answer = stun.Message(request.method, stun.Class.SUCCESS, stun.new_transaction_id(),
+                          (("XOR-MAPPED-ADDRESS", ("192.0.2.1", 4242)),))
+    return [stun.encode(answer)]
+
+
+def _sip_other(data: bytes) -> list[bytes]:
+    """A 200 OK for another Call-ID, copying nothing from the request."""
+    return [b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKother\r\nCall-ID: other@192.0.2.1\r\n"
+            b"From: <sip:a@example.test>;tag=1\r\nTo: <sip:b@example.test>;tag=2\r\nCSeq: 1 OPTIONS\r\n"
+            b"Content-Length: 0\r\n\r\n"]
+
+
+def _common(address: str, port: int, transport: str, files: dict[str, str]) -> list[str]:
+    return ["-H", address, "-p", str(port), "-T", transport, "--ca-file", files["ca"], "-t", str(TIMEOUT)]
+
+
+def _stun(transport: str) -> Callable[[str, int, dict[str, str]], list[str]]:
+    return lambda address, port, files: _common(address, port, transport, files)
+
+
+def _turn(transport: str) -> Callable[[str, int, dict[str, str]], list[str]]:
+    return lambda address, port, files: _common(address, port, transport, files) + [
+        "-u", "user", "--password-file", files["password"]]
+
+
+def _domain(transport: str) -> Callable[[str, int, dict[str, str]], list[str]]:
+    return lambda address, port, files: _common(address, port, transport, files) + ["-d", "example.test"]
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("check_stun", "check_rtc.checks.stun", "udp", "udp", _stun("udp"), _stun_other),
+    Target("check_stun", "check_rtc.checks.stun", "tcp", "tcp", _stun("tcp"), None),
+    Target("check_stun", "check_rtc.checks.stun", "tls", "tls", _stun("tls"), None),
+    Target("check_turn", "check_rtc.checks.turn", "udp", "udp", _turn("udp"), _stun_other),
+    Target("check_turn", "check_rtc.checks.turn", "tcp", "tcp", _turn("tcp"), None),
+    Target("check_turn", "check_rtc.checks.turn", "tls", "tls", _turn("tls"), None),
+    Target("check_sip", "check_rtc.checks.sip", "udp", "udp", _domain("udp"), _sip_other),
+    Target("check_sip", "check_rtc.checks.sip", "tcp", "tcp", _domain("tcp"), None),
+    Target("check_sip", "check_rtc.checks.sip", "tls", "tls", _domain("tls"), None),
+    Target("check_sip", "check_rtc.checks.sip", "tcp", "ws", _domain("ws"), None),
+    Target("check_sip", "check_rtc.checks.sip", "tls", "wss", _domain("wss"), None),
+    Target("check_xmpp", "check_rtc.checks.xmpp", "tcp", "starttls", _domain("starttls"), None),
+    Target("check_xmpp", "check_rtc.checks.xmpp", "tls", "tls", _domain("tls"), None),
+)
+
+
+def cells() -> list[tuple[Target, str, str]]:
+    """(target, behaviour, address) for every case the matrix runs."""
+    return [(t, b, a) for t in TARGETS for b in t.behaviours() for a in ("127.0.0.1", "::1")]
+
+
+def render() -> str:
+    """The matrix as reStructuredText: the state every case must end in."""
+    columns = [b for kind in ("udp", "tcp", "tls") for b in BEHAVIOURS[kind]]
+    columns = list(dict.fromkeys(columns))
+    width = max(len(t.name) for t in TARGETS)
+    rule = "=" * width + "  " + "  ".join("=" * len(c) for c in columns)
+    lines = [
+        "Fault matrix",
+        "============",
+        "",
+        "Generated from ``tests/robustness/matrix.py``; ``tests/robustness/test_matrix.py``",
+        "runs every cell over 127.0.0.1 and ::1 with ``-t 1.5`` and asserts: the state",
+        "shown (C: CRITICAL), a one-line reason naming the endpoint, the end before",
+        "``-t`` plus half a second, peak memory under 100 MB, no traceback, no file",
+        "descriptor or child process left behind. ``-``: does not apply.",
+        "",
+        rule,
+        "check".ljust(width) + "  " + "  ".join(columns),
+        rule,
+    ]
+    for target in TARGETS:
+        marks = ["C" if c in target.behaviours() else "-" for c in columns]
+        lines.append(target.name.ljust(width) + "  " + "  ".join(m.ljust(len(c)) for m, c in zip(marks, columns)))
+    lines += [rule, ""]
+    lines += [f"- ``{name}``: {text}" for name, text in DESCRIPTIONS.items()]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
