@@ -10,6 +10,7 @@ pay for nagiosplugin, ssl or dnspython.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from check_rtc import __version__
@@ -70,6 +71,21 @@ def port_list(text: str) -> tuple[int, ...]:
     return tuple(ports)
 
 
+def readable_file(text: str) -> str:
+    """A file this process can read, checked at parse time: a typo is a usage error, not a CRITICAL."""
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    if not os.access(text, os.R_OK):
+        raise argparse.ArgumentTypeError(f"cannot read {text}")
+    return text
+
+
+def readable_dir(text: str) -> str:
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"no such directory: {text}")
+    return text
+
+
 def days(text: str) -> float:
     try:
         value = float(text)
@@ -83,7 +99,7 @@ def days(text: str) -> float:
 def add_login_options(group: argparse._ArgumentGroup, user_help: str, metavar: str = "USER") -> None:
     """-u and --password-file, the same in every check that logs in."""
     group.add_argument("-u", "--username", metavar=metavar, help=user_help)
-    group.add_argument("--password-file", metavar="FILE",
+    group.add_argument("--password-file", metavar="FILE", type=readable_file,
                        help=f"password of -u: the first line of FILE, else ${PASSWORD_ENV}")
 
 
@@ -161,10 +177,13 @@ def _add_threshold_options(parser: Parser) -> None:
 
 def _add_tls_options(parser: Parser) -> None:
     group = parser.add_argument_group("TLS")
-    group.add_argument("--ca-file", metavar="FILE", help="trust anchors (PEM) instead of the system store")
-    group.add_argument("--ca-path", metavar="DIR", help="hashed directory of trust anchors")
-    group.add_argument("--client-cert", metavar="FILE", help="present this client certificate (PEM)")
-    group.add_argument("--client-key", metavar="FILE", help="key of --client-cert, if not in that file")
+    group.add_argument("--ca-file", metavar="FILE", type=readable_file,
+                       help="trust anchors (PEM) instead of the system store")
+    group.add_argument("--ca-path", metavar="DIR", type=readable_dir, help="hashed directory of trust anchors")
+    group.add_argument("--client-cert", metavar="FILE", type=readable_file,
+                       help="present this client certificate (PEM)")
+    group.add_argument("--client-key", metavar="FILE", type=readable_file,
+                       help="key of --client-cert, if not in that file")
     group.add_argument("--insecure", action="store_true",
                        help="do not verify the server certificate (the output says so)")
 

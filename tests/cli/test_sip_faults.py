@@ -164,4 +164,5 @@ def test_username_without_password_is_unknown() -> None:
     assert (result.returncode, result.state) == (3, "UNKNOWN")
     assert result.summary == "-u needs a password: --password-file FILE or $CHECK_RTC_PASSWORD"
     missing = run_check("check_sip", "-H", "127.0.0.1", "-u", "alice", "--password-file", "/nonexistent")
-    assert missing.summary == "cannot read password file /nonexistent: No such file or directory"
+    assert (missing.returncode, missing.summary) == (3, "argument --password-file: no such file: /nonexistent")
+    assert "usage: check_sip" in missing.stdout

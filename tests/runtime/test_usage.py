@@ -47,10 +47,17 @@ def test_bad_usage_is_unknown_with_a_reason(args: list[str], message: str) -> No
     assert message in result.summary
 
 
-def test_unreadable_trust_anchors_are_unknown_not_critical() -> None:
+def test_missing_trust_anchors_are_a_usage_error() -> None:
     result = run_check("check_stun", "-H", "127.0.0.1", "-T", "tls", "--ca-file", "/nonexistent/ca.pem")
+    assert (result.returncode, result.summary) == (3, "argument --ca-file: no such file: /nonexistent/ca.pem")
+
+
+def test_unusable_trust_anchors_are_unknown_not_critical(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bogus = tmp_path / "ca.pem"
+    bogus.write_text("not a certificate\n")
+    result = run_check("check_stun", "-H", "127.0.0.1", "-T", "tls", "--ca-file", str(bogus))
     assert (result.returncode, result.state) == (3, "UNKNOWN")
-    assert "cannot load trust anchors" in result.summary
+    assert result.summary.startswith("cannot load trust anchors: ")
 
 
 def test_dns_server_must_be_an_address() -> None:
