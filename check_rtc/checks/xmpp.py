@@ -28,7 +28,13 @@ TRANSPORTS = ("starttls", "tls")
 
 
 def mechanism_list(text: str) -> tuple[str, ...]:
-    return tuple(name.strip().upper() for name in text.split(",") if name.strip())
+    names = tuple(name.strip().upper() for name in text.split(",") if name.strip())
+    # RFC 4422 §3.1: "SASL mechanisms are named by character strings, from 1 to
+    # 20 characters in length, consisting of ASCII [A-Z, 0-9, -, _]".
+    wrong = [n for n in names if not (0 < len(n) <= 20 and all(c.isascii() and (c.isalnum() or c in "-_") for c in n))]
+    if wrong or not names:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of SASL mechanism names (RFC 4422 §3.1)")
+    return names
 
 
 def build_parser() -> options.Parser:

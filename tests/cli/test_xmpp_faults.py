@@ -135,7 +135,7 @@ def test_refused_connection_is_critical() -> None:
     (["-d", "example.test", "--warning-days", "soon"],
      "XMPP UNKNOWN - argument --warning-days: 'soon' is not a number of days"),
     (["-d", "example.test", "-u", "a@example.test", "--password-file", "/nonexistent"],
-     "XMPP UNKNOWN - cannot read password file /nonexistent: No such file or directory"),
+     "XMPP UNKNOWN - argument --password-file: no such file: /nonexistent"),
     ([], "XMPP UNKNOWN - give -H HOST or -d DOMAIN"),
 ])
 def test_bad_usage_is_one_unknown_line(args: list[str], message: str) -> None:
