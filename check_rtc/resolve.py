@@ -27,6 +27,7 @@ DNS_PORT = 53
 
 SrvRecord = namedtuple("SrvRecord", "priority weight port target")
 NaptrRecord = namedtuple("NaptrRecord", "order preference flags service regexp replacement")
+TlsaRecord = namedtuple("TlsaRecord", "usage selector matching data")
 
 
 def _text(field: bytes) -> str:
@@ -102,6 +103,17 @@ class Resolver:
             for r in answer
         ]
         return sorted(records, key=lambda r: (r.order, r.preference, r.service, r.replacement))
+
+    def tlsa(self, name: str, deadline: Deadline) -> tuple[list[TlsaRecord], bool]:
+        """TLSA records of `name` (RFC 6698 §2) and whether the answer was DNSSEC-authenticated (AD)."""
+        try:
+            answer = self._query(name, "TLSA", deadline)
+        except ResolveError as exc:
+            if exc.kind in ("noanswer", "nxdomain"):
+                return [], False
+            raise
+        records = [TlsaRecord(r.usage, r.selector, r.mtype, bytes(r.cert)) for r in answer]
+        return records, bool(answer.response.flags & _dnspython().flags.AD)
 
     def _records(self, name: str, rrtype: str, deadline: Deadline, missing_name_ok: bool = False) -> Any:
         """The answer's records; [] when the name has none of this type."""

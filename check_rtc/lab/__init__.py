@@ -17,6 +17,8 @@ Servers (each start()ed by the Lab method, stop()ped by the Lab at exit):
   Prosody   c2s_port, s2s_port, c2s_tls_port, s2s_tls_port, jid, username,
             password; require_encryption, plain_before_tls
   Bind      port; zones (origin -> text); from lab.bind(extra_lines=..., zones=...)
+  SslServer openssl s_server on 127.0.0.1: port; from lab.ssl_server(cert, key, chain)
+  OcspResponder  openssl ocsp for a Certs: port, url; from lab.ocsp(certs, port, good, revoked)
 Every server takes cert="good" (a Certs variant: good, server_only, wildcard,
 expiring, expired, wrong_name, self_signed, intermediate, host_only), and has pid,
 running, log_path, log_tail(), stop(). Several instances of one server run
@@ -45,11 +47,13 @@ from .certs import VARIANTS, Certs
 from .coturn import PRIVATE_PEER_RANGES, Coturn
 from .daemon import Daemon, LabError, StartError
 from .kamailio import Kamailio
+from .openssl import OcspResponder, SslServer
 from .ports import PortBusyError
 from .prosody import Prosody
 from .zones import ServicePorts, lab_zones
 
-__all__ = ["Lab", "Certs", "Coturn", "PRIVATE_PEER_RANGES", "Kamailio", "Prosody", "Bind", "Daemon",
+__all__ = ["Lab", "Certs", "Coturn", "PRIVATE_PEER_RANGES", "Kamailio", "Prosody", "Bind", "SslServer", "OcspResponder",
+           "Daemon",
            "LabError", "StartError", "PortBusyError", "ServicePorts"]
 
 D = TypeVar("D", bound=Daemon)
@@ -93,6 +97,15 @@ class Lab:
         """Start a prosody; options as Prosody (cert, c2s_port, s2s_port, ...)."""
         return self._start(Prosody(self._subdir("prosody"), self.certs,
                                    require_encryption=require_encryption, **options))  # type: ignore[arg-type]
+
+    def ssl_server(self, cert: Path, key: Path, chain: Path | None = None) -> SslServer:
+        """Start an openssl s_server sending `cert` and the `chain` file as they are."""
+        return self._start(SslServer(self._subdir("s_server"), cert, key, chain))
+
+    def ocsp(self, certs: Certs, port: int, good: tuple[str, ...] = (),
+             revoked: tuple[str, ...] = ()) -> OcspResponder:
+        """Start an openssl ocsp responder for `certs`' CA on `port` (the port its ocsp_url names)."""
+        return self._start(OcspResponder(self._subdir("ocsp"), certs, port, good, revoked))
 
     def bind(self, extra_lines: Iterable[str] = (), zones: dict[str, str] | None = None,
              sip: Kamailio | None = None, xmpp: Prosody | None = None, turn: Coturn | None = None,

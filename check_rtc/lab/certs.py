@@ -9,7 +9,10 @@ intermediates alone, only for variants that have one). Keys are mode 0600.
 
 Variants (VARIANTS): good, server_only, wildcard, expiring, expired,
 wrong_name, self_signed, intermediate, host_only (xmpp.DOMAIN only),
-xmpp_ids (xmpp.DOMAIN, plus the domain as SRV-IDs and XmppAddr).
+xmpp_ids (xmpp.DOMAIN, plus the domain as SRV-IDs and XmppAddr); for what
+the daemons cannot be made to serve (openssl.py): weak_rsa (1024-bit key),
+sha1 (SHA-1 signature), not_yet_valid, and ocsp_good/ocsp_revoked (AIA
+naming `ocsp_url`, for an `openssl ocsp` responder).
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 KEY_BITS = 2048
 LEAF_DAYS = 90
@@ -32,7 +36,11 @@ EXPIRING_DAYS = 3
 VARIANTS: tuple[str, ...] = (
     "good", "server_only", "wildcard", "expiring", "expired",
     "wrong_name", "self_signed", "intermediate", "host_only", "xmpp_ids",
+    "weak_rsa", "sha1", "not_yet_valid",
 )
+# Only with Certs.generate(..., variants=OCSP_VARIANTS, ocsp_url=...): the URL is per run.
+OCSP_VARIANTS: tuple[str, ...] = ("ocsp_good", "ocsp_revoked")
+WEAK_KEY_BITS = 1024
 
 Key = rsa.RSAPrivateKey
 
@@ -48,6 +56,9 @@ class _Spec:
     end_days: float = LEAF_DAYS
     issuer: str = "ca"  # "ca", "intermediate" or "self"
     xmpp_ids: bool = False  # SRV-IDs (RFC 4985) and an XmppAddr (RFC 6120 §13.7.1.4) of the domain
+    key_bits: int = KEY_BITS  # another size gets its own key
+    sha1: bool = False  # re-signed with SHA-1 by the openssl CLI (cryptography 42+ refuses to)
+    ocsp: bool = False  # AIA names the Certs' ocsp_url (RFC 5280 §4.2.2.1)
 
 
 _SPECS: dict[str, _Spec] = {
@@ -63,6 +74,11 @@ _SPECS: dict[str, _Spec] = {
     "host_only": _Spec(names=("xmpp.{d}",), ips=False),
     # the host as DNS-ID; the domain only as SRV-IDs and XmppAddr (RFC 7590 §3.2)
     "xmpp_ids": _Spec(names=("xmpp.{d}",), ips=False, xmpp_ids=True),
+    "weak_rsa": _Spec(key_bits=WEAK_KEY_BITS),
+    "sha1": _Spec(sha1=True),
+    "not_yet_valid": _Spec(start_days=2, end_days=LEAF_DAYS + 2),
+    "ocsp_good": _Spec(ocsp=True),
+    "ocsp_revoked": _Spec(ocsp=True),
 }
 SRV_NAME_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.7")
 XMPP_ADDR_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.5")
@@ -88,8 +104,8 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _new_key() -> Key:
-    return rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+def _new_key(bits: int = KEY_BITS) -> Key:
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -125,7 +141,8 @@ def _ca_certificate(key: Key, subject: str, issuer_cert: x509.Certificate | None
 
 
 def _leaf_certificate(spec: _Spec, domain: str, key: Key,
-                      issuer_cert: x509.Certificate | None, issuer_key: Key | None) -> x509.Certificate:
+                      issuer_cert: x509.Certificate | None, issuer_key: Key | None,
+                      ocsp_url: str = "") -> x509.Certificate:
     now = _now()
     names = tuple(n.format(d=domain) for n in spec.names) if spec.names else lab_names(domain)
     san: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
@@ -159,7 +176,26 @@ def _leaf_certificate(spec: _Spec, domain: str, key: Key,
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
                        critical=False)
     )
+    if spec.ocsp:
+        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
     return builder.sign(signer, hashes.SHA256())
+
+
+def _resign_sha1(cert: x509.Certificate, key: Key, directory: Path) -> x509.Certificate:
+    """The same names and extensions, signed by the lab CA with SHA-1 (openssl x509 -req)."""
+    request = x509.CertificateSigningRequestBuilder().subject_name(cert.subject)
+    for extension in cert.extensions:
+        if not isinstance(extension.value, (x509.SubjectKeyIdentifier, x509.AuthorityKeyIdentifier)):
+            request = request.add_extension(extension.value, extension.critical)
+    source = directory / "sha1.csr"
+    _write(source, request.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    signed = subprocess.run(
+        ["openssl", "x509", "-req", "-in", str(source), "-CA", str(directory / "ca.crt"), "-CAkey",
+         str(directory / "ca.key"), "-sha1", "-copy_extensions", "copyall", "-days", str(LEAF_DAYS),
+         "-set_serial", str(cert.serial_number)], capture_output=True, check=True, timeout=30).stdout
+    source.unlink()
+    return x509.load_pem_x509_certificate(signed)
 
 
 def _pem(cert: x509.Certificate) -> bytes:
@@ -193,12 +229,13 @@ class Certs:
 
     directory: Path
     domain: str = "example.test"
+    ocsp_url: str = ""  # what the ocsp_* variants name as their responder
     _certs: dict[str, x509.Certificate] = field(default_factory=dict, repr=False)
 
     @classmethod
     def generate(cls, directory: Path, domain: str = "example.test",
-                 variants: tuple[str, ...] = VARIANTS) -> "Certs":
-        certs = cls(Path(directory), domain)
+                 variants: tuple[str, ...] = VARIANTS, ocsp_url: str = "") -> "Certs":
+        certs = cls(Path(directory), domain, ocsp_url)
         certs.directory.mkdir(parents=True, exist_ok=True)
         certs._generate(variants)
         return certs
@@ -214,7 +251,7 @@ class Certs:
         inter_key = inter = None
         for name in variants:
             spec = _SPECS[name]
-            key, chain = leaf_key, b""
+            key, chain = (leaf_key if spec.key_bits == KEY_BITS else _new_key(spec.key_bits)), b""
             if spec.issuer == "self":
                 key = _new_key()
                 cert = _leaf_certificate(spec, self.domain, key, None, None)
@@ -226,7 +263,9 @@ class Certs:
                 cert = _leaf_certificate(spec, self.domain, key, inter, inter_key)
                 chain = _pem(inter)
             else:
-                cert = _leaf_certificate(spec, self.domain, key, ca, ca_key)
+                cert = _leaf_certificate(spec, self.domain, key, ca, ca_key, self.ocsp_url)
+            if spec.sha1:
+                cert = _resign_sha1(cert, key, self.directory)
             self._certs[name] = cert
             _write(self.cert(name), _pem(cert))
             _write_key(self.key(name), key)

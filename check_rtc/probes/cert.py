@@ -1,0 +1,420 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Certificate probe: the chain a service presents, as served (RFC 8446 §4.4.2, RFC 5246 §7.4.2).
+
+Per endpoint: connect; for XMPP STARTTLS the stream negotiation of
+probes/xmpp.py (RFC 6120 §5.4); the TLS handshake of transport/stream.py,
+verified against the trust anchors; then the certificates exactly as the
+server sent them, even when verification failed. Optional: the OCSP
+responder of the leaf (RFC 6960, over HTTP) and the TLSA records of the
+endpoint (RFC 6698; RFC 7673 names them after the SRV target).
+
+How the served chain is read: Python 3.11's ssl hands out only the leaf
+publicly. SSL_get_peer_cert_chain is reachable as the ssl object's
+get_unverified_chain(), private from 3.10 and public (on SSLSocket) from
+3.13, for TLS 1.3 and 1.2 alike and after a failed verification: 0 ms of
+imports. The alternatives cost more or see less: pyOpenSSL's
+get_peer_cert_chain() adds 8 ms per start (measured: 47 -> 55 ms for
+`import cryptography.x509` vs. with `OpenSSL.SSL`, 20 runs, Debian 12),
+parsing the handshake ourselves cannot see TLS 1.3's encrypted Certificate
+message, and ctypes into libssl depends on CPython's struct layout.
+peer_chains() is the one function that knows the difference. pyOpenSSL
+is used only for --file, to verify a chain without a handshake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import threading
+import time
+from collections import namedtuple
+
+from check_rtc.certificate import Facts, load_der
+from check_rtc.errors import CheckRtcError, TlsError, TransportError, UsageError
+from check_rtc.probes import Observation
+from check_rtc.probes import sip as sip_probe
+from check_rtc.probes import turn as turn_probe
+from check_rtc.probes import xmpp as xmpp_probe
+from check_rtc.probes.discovery import Service
+from check_rtc.transport import stream
+from check_rtc.transport.deadline import Deadline
+from check_rtc.transport.endpoint import Endpoint
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Sequence
+
+    from check_rtc.resolve import Resolver
+
+log = logging.getLogger(__name__)
+
+# Direct TLS with no SRV convention: the host itself on 443.
+WEB = Service(srv={}, default_ports={"tls": 443})
+OCSP_MAX_BYTES = 65536
+# X509_V_ERR_* codes of OpenSSL's verifier that the check explains itself.
+CERT_NOT_YET_VALID, CERT_HAS_EXPIRED = 9, 10
+DEPTH_ZERO_SELF_SIGNED, SELF_SIGNED_IN_CHAIN = 18, 19
+UNABLE_TO_GET_ISSUER_LOCALLY, UNABLE_TO_GET_ISSUER = 20, 2
+
+
+class Protocol(namedtuple("Protocol", "service transport identity alpn xmpp_mode")):
+    """How to reach a service's certificate and whose naming rules apply.
+
+    `identity`: "sip" (RFC 5922 §7), "xmpp" (RFC 6120 §13.7.1.2, RFC 7590)
+    or "dns" (RFC 6125 DNS-ID); `xmpp_mode`: c2s/s2s for XMPP streams.
+    """
+
+    __slots__ = ()
+    service: Service
+    transport: str
+    identity: str
+    alpn: tuple[str, ...]
+    xmpp_mode: str | None
+
+
+PROTOCOLS = {
+    "tls": Protocol(WEB, "tls", "dns", (), None),
+    "https": Protocol(WEB, "tls", "dns", ("http/1.1",), None),
+    # RFC 5922 §7: the SIP domain, no wildcards; _sips._tcp (RFC 3263) on 5061.
+    "sip": Protocol(sip_probe.SERVICE, "tls", "sip", (), None),
+    # RFC 7118 WebSocket: browsers judge it as HTTPS (RFC 6125 DNS-ID).
+    "wss": Protocol(sip_probe.SERVICE, "wss", "dns", ("http/1.1",), None),
+    "turn": Protocol(turn_probe.SERVICE, "tls", "dns", (), None),
+    "xmpp-client": Protocol(xmpp_probe.SERVICES["c2s"], "starttls", "xmpp", (), "c2s"),
+    "xmpp-server": Protocol(xmpp_probe.SERVICES["s2s"], "starttls", "xmpp", (), "s2s"),
+    # XEP-0368 §3: direct TLS "MUST" use ALPN xmpp-client / xmpp-server.
+    "xmpps-client": Protocol(xmpp_probe.SERVICES["c2s"], "tls", "xmpp", (xmpp_probe.ALPN["c2s"],), "c2s"),
+    "xmpps-server": Protocol(xmpp_probe.SERVICES["s2s"], "tls", "xmpp", (xmpp_probe.ALPN["s2s"],), "s2s"),
+}
+
+
+class OcspAnswer(namedtuple("OcspAnswer", "url status this_update next_update revoked_at reason error")):
+    """A responder's word on the leaf: status good/revoked/unknown, or `error`."""
+
+    __slots__ = ()
+
+
+class TlsaAnswer(namedtuple("TlsaAnswer", "name records authenticated error")):
+    """TLSA records (usage, selector, matching type, data) at `name`, or `error`."""
+
+    __slots__ = ()
+
+
+class CertObservation(Observation):
+    """The certificates one endpoint presented, and what verification said."""
+
+    __slots__ = ("rtt", "tls_version", "alpn", "chain", "verified", "verify_code", "verify_message",
+                 "ocsp", "tlsa")
+
+    def __init__(self, endpoint: Endpoint, error: CheckRtcError | None = None) -> None:
+        super().__init__(endpoint, error)
+        self.rtt: float | None = None  # connect to the end of the handshake
+        self.tls_version = ""
+        self.alpn: str | None = None
+        self.chain: list[Facts] = []  # as served, in the order served
+        self.verified: list[Facts] = []  # the path OpenSSL built, trust anchor last
+        self.verify_code: int | None = None  # None: verified (or not asked, --insecure)
+        self.verify_message = ""
+        self.ocsp: OcspAnswer | None = None
+        self.tlsa: TlsaAnswer | None = None
+
+    def describe(self) -> str:
+        leaf = self.chain[0]
+        how = f"{self.tls_version}, " if self.tls_version else ""
+        served = "in the file" if self.endpoint.transport == "file" else "served"
+        return (f"{how}certificate {leaf.subject}, {leaf.key_text()}, {leaf.signature_hash}, "
+                f"EKU {leaf.eku_text()}, {len(self.chain)} certificate{'s'[:len(self.chain) - 1]} {served}")
+
+
+def failed(endpoint: Endpoint, error: CheckRtcError) -> CertObservation:
+    return CertObservation(endpoint, error)
+
+
+def peer_chains(tls: ssl.SSLSocket) -> tuple[list[bytes], list[bytes]]:
+    """DER certificates (as served, as verified); the verified list is empty unless verified.
+
+    Python 3.13 made SSLSocket.get_unverified_chain()/get_verified_chain()
+    public (DER bytes); 3.10-3.12 have them on the private ssl object only,
+    returning _ssl.Certificate objects.
+    """
+    if hasattr(tls, "get_unverified_chain"):
+        return list(tls.get_unverified_chain() or ()), list(tls.get_verified_chain() or ())
+    import _ssl
+
+    handle = tls._sslobj  # type: ignore[attr-defined]
+    if handle is None:
+        return [], []
+
+    def der(certs: object) -> list[bytes]:
+        return [cert.public_bytes(_ssl.ENCODING_DER) for cert in certs or ()]  # type: ignore[attr-defined]
+
+    return der(handle.get_unverified_chain()), der(handle.get_verified_chain())
+
+
+class _Seen(threading.local):
+    """What the last handshake in this thread saw (each endpoint has its own thread)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.served: list[bytes] = []
+        self.verified: list[bytes] = []
+        self.error: ssl.SSLCertVerificationError | None = None
+        self.version = ""
+        self.alpn: str | None = None
+
+
+_seen = _Seen()
+
+
+class RecordingSocket(ssl.SSLSocket):
+    """An SSLSocket that keeps the peer's chain before a failed verification closes it.
+
+    Set as a context's sslsocket_class, so transport/stream.py's handshake
+    (and the XMPP probe that calls it) serve this check unchanged.
+    """
+
+    def do_handshake(self, block: bool = False) -> None:
+        try:
+            super().do_handshake(block)
+        except ssl.SSLCertVerificationError as exc:
+            _seen.error = exc
+            raise
+        finally:
+            _seen.served, _seen.verified = peer_chains(self)
+            _seen.version = self.version() or ""
+            _seen.alpn = self.selected_alpn_protocol()
+
+
+def recording(context: ssl.SSLContext) -> ssl.SSLContext:
+    """The context, made to record chains; identity is ours, strength is judged by us.
+
+    OpenSSL's security level would refuse a 1024-bit key or a SHA-1
+    signature during the handshake, and the check could not say which
+    certificate is weak: level 0 lets the chain through to be judged.
+    """
+    context.sslsocket_class = RecordingSocket
+    context.check_hostname = False
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    return context
+
+
+class CertProbe:
+    """Callable per endpoint: handshake, chain, and the optional OCSP and TLSA look-ups."""
+
+    def __init__(self, protocol: Protocol, name: str, context: ssl.SSLContext, sender: str,
+                 ocsp: bool = False, resolver: Resolver | None = None) -> None:
+        self.protocol = protocol
+        self.name = name  # SNI and, for XMPP, the stream's 'to'
+        self.context = recording(context)
+        self.verify = context.verify_mode != ssl.CERT_NONE  # --insecure: nothing was verified
+        self.sender = sender
+        self.ocsp = ocsp
+        self.resolver = resolver  # set: look up TLSA (--dane)
+
+    def __call__(self, endpoint: Endpoint, deadline: Deadline) -> CertObservation:
+        observation = CertObservation(endpoint)
+        began = time.monotonic()
+        _seen.reset()
+        try:
+            self._handshake(endpoint, deadline)
+        except TlsError:
+            if _seen.error is None or not _seen.served:
+                raise
+            observation.verify_code = _seen.error.verify_code
+            observation.verify_message = _seen.error.verify_message
+        observation.rtt = time.monotonic() - began
+        observation.tls_version, observation.alpn = _seen.version, _seen.alpn
+        observation.chain = [load_der(der) for der in _seen.served]
+        if self.verify and observation.verify_code is None:
+            observation.verified = [load_der(der) for der in _seen.verified]
+        self._look_up(observation, deadline)
+        return observation
+
+    def _handshake(self, endpoint: Endpoint, deadline: Deadline) -> None:
+        if self.protocol.xmpp_mode:
+            # RFC 6120 §5.4 STARTTLS (or XEP-0368 direct TLS) as check_xmpp speaks it;
+            # verify=False: the identity is judged by this check, not there.
+            sender = self.sender if self.protocol.xmpp_mode == "s2s" else None
+            xmpp_probe.StreamProbe(self.protocol.xmpp_mode, self.name, sender, self.context, False)(
+                endpoint, deadline)
+            return
+        sock = stream.connect(endpoint, deadline)
+        try:
+            stream.start_tls(sock, self.context, self.name, deadline).close()
+        finally:
+            sock.close()
+
+    def _look_up(self, observation: CertObservation, deadline: Deadline) -> None:
+        if self.ocsp:
+            observation.ocsp = query_ocsp(observation.chain, observation.verified, deadline)
+        if self.resolver is not None:
+            observation.tlsa = look_up_tlsa(self.resolver, observation.endpoint, deadline)
+
+
+def issuer_of(leaf: Facts, served: Sequence[Facts], verified: Sequence[Facts]) -> Facts | None:
+    """The leaf's issuer: from the verified path, else from what was served."""
+    for candidate in list(verified[1:]) + list(served[1:]):
+        if candidate.subject == leaf.issuer:
+            return candidate
+    return None
+
+
+def query_ocsp(served: Sequence[Facts], verified: Sequence[Facts], deadline: Deadline) -> OcspAnswer | None:
+    """Ask the leaf's AIA OCSP responder (RFC 6960 Appendix A.1, HTTP POST); None if it names none."""
+    leaf = served[0]
+    if not leaf.ocsp_urls:
+        return None
+    url = leaf.ocsp_urls[0]
+    issuer = issuer_of(leaf, served, verified)
+    if issuer is None:
+        return OcspAnswer(url, None, None, None, None, None, "issuer certificate unknown: cannot ask")
+    try:
+        return _ocsp_exchange(url, leaf, issuer, deadline)
+    except CheckRtcError as exc:
+        return OcspAnswer(url, None, None, None, None, None, str(exc))
+
+
+def _ocsp_exchange(url: str, leaf: Facts, issuer: Facts, deadline: Deadline) -> OcspAnswer:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    request = ocsp.OCSPRequestBuilder().add_certificate(leaf.cert, issuer.cert, hashes.SHA1()).build()
+    body = _http_post(url, request.public_bytes(serialization.Encoding.DER), deadline)
+    try:
+        response = ocsp.load_der_ocsp_response(body)
+    except ValueError:
+        raise TransportError("OCSP answer is not a DER OCSPResponse") from None
+    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+        raise TransportError(f"OCSP responder answered {response.response_status.name.lower()}")
+    _check_ocsp_signature(response, issuer)
+    return _ocsp_answer(url, response)
+
+
+def _ocsp_answer(url: str, response: object) -> OcspAnswer:
+    from check_rtc.certificate import validity
+
+    status = getattr(response, "certificate_status").name.lower()
+    revoked = validity(response, "revocation_time") if status == "revoked" else None
+    reason = getattr(response, "revocation_reason")
+    return OcspAnswer(url, status, validity(response, "this_update"), validity(response, "next_update"),
+                      revoked, reason.name if reason is not None else None, None)
+
+
+def _check_ocsp_signature(response: object, issuer: Facts) -> None:
+    """RFC 6960 §4.2.2.2: signed by the issuer, or by a responder the issuer certified for OCSPSigning."""
+    from check_rtc.certificate import Facts as _Facts
+
+    signer = issuer
+    for cert in getattr(response, "certificates"):
+        delegate = _Facts(b"", cert)
+        if delegate.issuer == issuer.subject and "OCSPSigning" in (delegate.ekus or ()):
+            if not _signed_by(delegate.cert.signature, delegate.cert.tbs_certificate_bytes,
+                              delegate.cert.signature_hash_algorithm, issuer):
+                raise TransportError("OCSP responder certificate is not signed by the issuer")
+            signer = delegate
+    if not _signed_by(getattr(response, "signature"), getattr(response, "tbs_response_bytes"),
+                      getattr(response, "signature_hash_algorithm"), signer):
+        raise TransportError("OCSP answer signature does not verify")
+
+
+def _signed_by(signature: bytes, data: bytes, algorithm: object, signer: Facts) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    key = signer.cert.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, data, padding.PKCS1v15(), algorithm)  # type: ignore[arg-type]
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, data, ec.ECDSA(algorithm))  # type: ignore[arg-type]
+        else:
+            key.verify(signature, data)  # type: ignore[union-attr,call-arg]
+    except (InvalidSignature, TypeError, ValueError):
+        return False
+    return True
+
+
+def _http_post(url: str, body: bytes, deadline: Deadline) -> bytes:
+    """One OCSP request over HTTP (RFC 6960 Appendix A.1); http: only, as responders serve."""
+    import urllib.error
+    import urllib.request
+
+    if not url.lower().startswith("http://"):
+        raise TransportError(f"OCSP responder {url} is not an http: URL")
+    request = urllib.request.Request(url, body, {"Content-Type": "application/ocsp-request"})
+    log.debug("> OCSP %s (%d bytes)", url, len(body))
+    try:
+        with urllib.request.urlopen(request, timeout=deadline.timeout("OCSP")) as answer:
+            data: bytes = answer.read(OCSP_MAX_BYTES)
+    except urllib.error.HTTPError as exc:
+        raise TransportError(f"OCSP responder answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise TransportError(f"OCSP responder {url}: {reason}") from None
+    log.debug("< OCSP %s (%d bytes)", url, len(data))
+    return data
+
+
+def tlsa_name(endpoint: Endpoint) -> str:
+    """RFC 6698 §3 / RFC 7673 §3: _PORT._tcp. of the host connected to (the SRV target)."""
+    return f"_{endpoint.port}._tcp.{endpoint.name.rstrip('.')}"
+
+
+def look_up_tlsa(resolver: Resolver, endpoint: Endpoint, deadline: Deadline) -> TlsaAnswer:
+    from check_rtc.resolve import ip_family
+
+    if ip_family(endpoint.name) is not None:
+        return TlsaAnswer("", [], False, "an IP literal has no TLSA records: give a host name")
+    name = tlsa_name(endpoint)
+    try:
+        records, authenticated = resolver.tlsa(name, deadline)
+    except CheckRtcError as exc:
+        return TlsaAnswer(name, [], False, str(exc))
+    return TlsaAnswer(name, records, authenticated, None)
+
+
+def from_file(path: str, ca_file: str | None, ca_path: str | None, verify: bool) -> CertObservation:
+    """An observation of a PEM chain on disk, verified like a served one (UsageError if unreadable)."""
+    from check_rtc.certificate import pem_chain
+    from check_rtc.errors import DecodeError
+
+    try:
+        with open(path, "rb") as pem:
+            ders = pem_chain(pem.read(1 << 20))
+    except OSError as exc:
+        raise UsageError(f"cannot read --file: {(exc.strerror or str(exc)).lower()} {path}") from None
+    except DecodeError as exc:
+        raise UsageError(f"--file {path}: {exc}") from None
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in os.path.basename(path))
+    observation = CertObservation(Endpoint(name, "", 0, "file"))
+    observation.chain = [load_der(der) for der in ders]
+    if verify:
+        _verify_offline(observation, ca_file, ca_path)
+    return observation
+
+
+def _verify_offline(observation: CertObservation, ca_file: str | None, ca_path: str | None) -> None:
+    """OpenSSL's own path validation (pyOpenSSL), as in a handshake, without one."""
+    from OpenSSL import crypto
+
+    from check_rtc.transport.tls import SYSTEM_CAPATH
+
+    store = crypto.X509Store()
+    try:
+        if ca_file or ca_path:
+            store.load_locations(ca_file, ca_path)
+        else:
+            store.load_locations(None, SYSTEM_CAPATH)
+    except crypto.Error as exc:
+        raise UsageError(f"cannot load trust anchors: {exc}") from None
+    leaf, *rest = (crypto.X509.from_cryptography(f.cert) for f in observation.chain)
+    context = crypto.X509StoreContext(store, leaf, rest)
+    try:
+        path = context.get_verified_chain()
+    except crypto.X509StoreContextError as exc:
+        observation.verify_code, _, observation.verify_message = exc.errors
+        return
+    observation.verified = [load_der(crypto.dump_certificate(crypto.FILETYPE_ASN1, c)) for c in path]
