@@ -16,7 +16,7 @@ concurrently; see probes/turn.py for the steps. Judgements:
 
 from __future__ import annotations
 
-from check_rtc.checks import options
+from check_rtc.checks import options, turn_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from check_rtc.transport.deadline import Deadline
 
 NAME = "TURN"
-SECRET_ENV = "CHECK_RTC_TURN_SECRET"
 
 
 def build_parser() -> options.Parser:
@@ -45,12 +44,7 @@ def build_parser() -> options.Parser:
         default_transports="udp",
     )
     group = parser.add_argument_group("TURN")
-    options.add_login_options(group, "long-term credential username; with --secret-file, the user part of "
-                                     "the REST username (default: check-rtc)")
-    group.add_argument("--secret-file", metavar="FILE",
-                       help=f"TURN REST API shared secret (coturn static-auth-secret; or set {SECRET_ENV})")
-    group.add_argument("--credential-lifetime", metavar="SECONDS", type=int, default=600,
-                       help="validity of REST credentials (default: %(default)s)")
+    turn_options.add_credential_options(group)
     group.add_argument("--realm", metavar="REALM",
                        help="the realm the server must announce (credentials are per realm)")
     group.add_argument("--relay-ipv6", action="store_true",
@@ -72,7 +66,7 @@ def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     from check_rtc.checks.findings import FindingContext
     from check_rtc.errors import UsageError
 
-    credentials = _credentials(args)
+    credentials = turn_options.credentials(args)
     notes = runtime.insecure_note(args, ("tls",))
     if args.ice:
         if credentials is None:
@@ -84,20 +78,6 @@ def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
         NAME, lambda: _probe(args, credentials, deadline), args, notes, contexts,
         lambda observation: _metrics(observation, args),
     )
-
-
-def _credentials(args: argparse.Namespace) -> Credentials | None:
-    """Long-term credentials, REST credentials from a shared secret, or none."""
-    import time
-
-    from check_rtc import secrets
-    from check_rtc.codec import turn
-
-    secret = secrets.read_secret(args.secret_file, SECRET_ENV, "secret")
-    if secret is not None:
-        return turn.rest_credentials(secret, args.username or "check-rtc", args.credential_lifetime, time.time())
-    password = secrets.login_password(args.username, args.password_file)
-    return turn.Credentials(args.username, password) if args.username else None
 
 
 def _probe(args: argparse.Namespace, credentials: Credentials | None, deadline: Deadline) -> list[TurnObservation]:
