@@ -31,6 +31,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 REPO = Path(__file__).resolve().parent.parent
 MODULES = {"check_stun": "check_rtc.checks.stun", "check_turn": "check_rtc.checks.turn", "check_sip": "check_rtc.checks.sip",
            "check_xmpp": "check_rtc.checks.xmpp", "check_rtc_cert": "check_rtc.checks.cert"}
+MODULES.update(check_rtc_dns="check_rtc.checks.dns", check_enum="check_rtc.checks.enum")
 MODULES["check_rtcp"] = "check_rtc.checks.rtcp"
 STATUS_LINE = re.compile(r"^(?P<name>[A-Z]+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN) - (?P<summary>[^|]*?)(?: \| (?P<perfdata>.*))?$")
 

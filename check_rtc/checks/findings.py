@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections import namedtuple
 
 import nagiosplugin
-from nagiosplugin.state import Critical, Warn
+from nagiosplugin.state import Critical, Ok, Warn
 
-STATES = {"warning": Warn, "critical": Critical}
+# "ok": checks that report one verdict per item (a record set) say so for the good ones too.
+STATES = {"ok": Ok, "warning": Warn, "critical": Critical}
 
 
 class Finding(namedtuple("Finding", "state text")):
-    """`state` is "warning" or "critical"; `text` says what breaks which rule."""
+    """`state` is "warning" or "critical" ("ok" for a verdict that passed); `text` says what breaks which rule."""
 
     __slots__ = ()
     state: str

@@ -10,10 +10,11 @@ unless strict=False (for deliberately broken zones).
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 from .daemon import LOOPBACKS, Daemon, StartError, tcp_accepts
-from .ports import pick_port
+from .ports import PortBusyError, _try_bind, pick_port
 
 _CONFIG = """\
 options {{
@@ -21,8 +22,8 @@ options {{
     pid-file "{run}/named.pid";
     session-keyfile "{run}/session.key";
     managed-keys-directory "{run}";
-    listen-on port {port} {{ 127.0.0.1; }};
-    listen-on-v6 port {port} {{ ::1; }};
+    listen-on port {port} {{ {v4}; }};
+    listen-on-v6 port {port} {{ {v6}; }};
     recursion no;
     dnssec-validation no;
     notify no;
@@ -42,14 +43,19 @@ class Bind(Daemon):
     kind = "bind"
 
     def __init__(self, run_dir: Path, zones: dict[str, str], *, port: int | None = None,
-                 strict: bool = True) -> None:
+                 strict: bool = True, addresses: tuple[str, ...] = LOOPBACKS) -> None:
+        """`addresses`: listen on these loopbacks only (e.g. two servers for one
+        zone on one port, one per family, as NS records cannot carry a port)."""
         super().__init__(run_dir)
         self.zones = dict(zones)
         self.strict = strict
         self.port = port if port is not None else pick_port()
+        self.addresses = addresses
 
     def ports(self) -> list[int]:
-        return [self.port]
+        # A one-family server may share its port with one on the other family:
+        # write_config checks its own addresses instead.
+        return [self.port] if set(self.addresses) == set(LOOPBACKS) else []
 
     @property
     def config_path(self) -> Path:
@@ -59,10 +65,15 @@ class Bind(Daemon):
         return self.run_dir / f"{origin}.zone"
 
     def write_config(self) -> None:
+        if not self.ports():
+            _ensure_free_on(self.addresses, self.port)
         for origin, text in self.zones.items():
             self.zone_path(origin).write_text(text)
         zones = "\n".join(_ZONE.format(origin=o, file=self.zone_path(o)) for o in self.zones)
-        self.config_path.write_text(_CONFIG.format(run=self.run_dir, port=self.port, zones=zones))
+        self.config_path.write_text(_CONFIG.format(
+            run=self.run_dir, port=self.port, zones=zones,
+            v4="127.0.0.1" if "127.0.0.1" in self.addresses else "none",
+            v6="::1" if "::1" in self.addresses else "none"))
 
     def command(self) -> list[str]:
         # -g: foreground, log to stderr; no -u: stays root, so the run dir needs no chown
@@ -74,10 +85,18 @@ class Bind(Daemon):
             raise StartError(f"{self.describe()}: a zone did not load; log tail:\n{self.log_tail()}")
         if not re.search(r"^.*running$", log, re.MULTILINE):
             return False
-        return all(tcp_accepts(h, self.port) for h in LOOPBACKS)
+        return all(tcp_accepts(h, self.port) for h in self.addresses)
 
     def _log_text(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")
         except OSError:
             return ""
+
+
+def _ensure_free_on(addresses: tuple[str, ...], port: int) -> None:
+    for host in addresses:
+        for kind, name in ((socket.SOCK_STREAM, "tcp"), (socket.SOCK_DGRAM, "udp")):
+            reason = _try_bind(host, port, kind)
+            if reason is not None:
+                raise PortBusyError(port, f"{name} {host} ({reason})")

@@ -107,7 +107,24 @@ def enum_zone(domain: str) -> str:
         # back-reference; in a zone file "\\\\" is one backslash on the wire
         f'1.0.0.0.6.4.9.7.0.2 IN NAPTR 10 100 "u" "E2U+sip" "!^\\\\+44(.*)$!sip:0\\\\1@{domain}!" .',
         '1.0.0.0.6.4.9.7.0.2 IN NAPTR 20 100 "u" "E2U+pstn:tel" "!^.*$!tel:+442079460001!" .',
-    ]) + "\n"
+    ] + enum_test_records(domain)) + "\n"
+
+
+def enum_test_records(domain: str) -> list[str]:
+    """+442079460002..6 in 4.4.e164.arpa: the cases check_enum must judge.
+
+    2: non-terminal (empty flags, RFC 3761 §2.4.1) pointing into e164.DOMAIN;
+    3: a catastrophic-backtracking ERE that never matches (RFC 3402 regexps come
+       from strangers); 4: not POSIX (a Perl \\d); 5: a result that is not a URI;
+    6: another delimiter, the "i" flag and a back-reference.
+    """
+    return [
+        f'2.0.0.0.6.4.9.7.0.2 IN NAPTR 10 100 "" "E2U+sip" "" next.e164.{domain}.',
+        f'3.0.0.0.6.4.9.7.0.2 IN NAPTR 10 100 "u" "E2U+sip" "!^(\\\\+?([0-9]+)+)+#$!sip:\\\\1@{domain}!" .',
+        f'4.0.0.0.6.4.9.7.0.2 IN NAPTR 10 100 "u" "E2U+sip" "!^\\\\+44\\\\d+$!sip:info@{domain}!" .',  # BIND refuses what regcomp does
+        '5.0.0.0.6.4.9.7.0.2 IN NAPTR 10 100 "u" "E2U+sip" "!^.*$!not a uri!" .',
+        f'6.0.0.0.6.4.9.7.0.2 IN NAPTR 10 100 "u" "E2U+SIP" "/^\\\\+44(20)(.*)$/sip:0\\\\1\\\\2@{domain.upper()}/i" .',
+    ]
 
 
 def private_enum_zone(domain: str) -> tuple[str, str]:
@@ -116,6 +133,11 @@ def private_enum_zone(domain: str) -> tuple[str, str]:
     return origin, "\n".join(_header(origin) + [
         f"ns.{origin}. IN A 127.0.0.1",
         f'0.0.1.0.5.5.5.1 IN NAPTR 10 100 "u" "E2U+sip" "!^\\\\+1(.*)$!sip:\\\\1@sip.{domain}!" .',
+        # the +44 numbers again: +442079460001 agrees with e164.arpa, +442079460000 does not
+        f'1.0.0.0.6.4.9.7.0.2.4.4 IN NAPTR 10 100 "u" "E2U+sip" "!^\\\\+44(.*)$!sip:0\\\\1@{domain}!" .',
+        f'0.0.0.0.6.4.9.7.0.2.4.4 IN NAPTR 10 100 "u" "E2U+sip" "!^.*$!sip:other@{domain}!" .',
+        # where the non-terminal record of +442079460002 leads
+        f'next IN NAPTR 10 100 "u" "E2U+sip" "!^\\\\+(.*)$!sip:\\\\1@{domain}!" .',
     ]) + "\n"
 
 
