@@ -60,7 +60,7 @@ def cases(python: str, lab: object, servers: dict[str, object], directory: Path)
                         "-l", "_stun._udp.example.test", "-T", "SRV"],
     }
     ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
-    for check_cases in (stun_cases, turn_cases, sip_cases, xmpp_cases):
+    for check_cases in (stun_cases, turn_cases, sip_cases, xmpp_cases, cert_cases):
         found.update(check_cases(console_script(python, check_cases.__name__[:-6], directory), servers, ca, directory))
     return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
 
@@ -110,6 +110,22 @@ def xmpp_cases(xmpp: list[str], servers: dict[str, Any], ca: str, directory: Pat
         "check_xmpp --help": xmpp + ["--help"],
         "check_xmpp c2s STARTTLS": xmpp + common + ["-p", str(prosody.c2s_port)],
         "check_xmpp c2s direct TLS": xmpp + common + ["-p", str(prosody.c2s_tls_port), "-T", "tls"],
+    }
+
+
+def cert_cases(cert: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    """check_rtc_cert and check_ssl_cert on the same kamailio TLS port (the issue's 8x target)."""
+    tls_port = str(servers["sip"].tls_ports[0])
+    prosody = servers["xmpp"]
+    return {
+        "check_rtc_cert --help": cert + ["--help"],
+        "check_rtc_cert -P sip": cert + ["-P", "sip", "-H", "127.0.0.1", "-d", "example.test", "-p", tls_port,
+                                         "--ca-file", ca],
+        "check_rtc_cert -P xmpp-client": cert + ["-P", "xmpp-client", "-H", "127.0.0.1", "-d", "example.test",
+                                                 "-p", str(prosody.c2s_port), "--ca-file", ca],
+        "check_ssl_cert (same sip endpoint)": [str(PLUGINS / "check_ssl_cert"), "-H", "127.0.0.1", "-p", tls_port,
+                                               "--rootcert-file", ca, "-m", "example.test", "--ignore-sct",
+                                               "--ignore-ocsp"],
     }
 
 

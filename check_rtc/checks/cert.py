@@ -138,16 +138,17 @@ def _prober(args: argparse.Namespace, deadline: Deadline) -> Callable[[], list[C
     from check_rtc.probes.cert import PROTOCOLS as TABLE, CertProbe, failed
 
     protocol = TABLE[args.protocol]
-    context = runtime.tls_context(args, alpn=protocol.alpn)
+    context = runtime.tls_context(args, alpn=protocol.alpn_protocols())
     resolver = runtime.resolver(args)
     probe = CertProbe(protocol, args.domain or args.hostname, context, args.sender, args.ocsp,
                       resolver if args.dane else None)
     targeting = runtime.targeting(args)
-    if not protocol.service.srv and not args.hostname:
+    service = protocol.service()
+    if not service.srv and not args.hostname:
         targeting = targeting._replace(host=args.domain)  # no SRV convention: the domain itself
 
     def run() -> list[CertObservation]:
-        return probe_service(protocol.service, targeting, resolver, probe, failed, deadline)
+        return probe_service(service, targeting, resolver, probe, failed, deadline)
 
     return run
 

@@ -78,6 +78,16 @@ DEMO_COMMANDS: tuple[DemoCommand, ...] = (
     # A failure: a SASL mechanism the policy forbids is offered.
     DemoCommand("check_xmpp", "check_rtc.checks.xmpp",
                 "-H 127.0.0.1 -d {domain} -p {xmpp.c2s_port} --ca-file {ca} --forbid-mech PLAIN"),
+    DemoCommand("check_rtc_cert", "check_rtc.checks.cert",
+                "-P sip -H 127.0.0.1 -d {domain} -p {sip.tls_ports[0]} --ca-file {ca}"),
+    DemoCommand("check_rtc_cert", "check_rtc.checks.cert",
+                "-P xmpp-server -d {domain} --dns-server 127.0.0.1:{dns.port} --ca-file {ca}"),
+    DemoCommand("check_rtc_cert", "check_rtc.checks.cert",
+                "-P turn -H ::1 -d {domain} -p {turn.tls_port} --ca-file {ca} --require-eku serverAuth"),
+    DemoCommand("check_rtc_cert", "check_rtc.checks.cert", "--file {ca} --require-eku none --ca-file {ca}"),
+    # A failure: a SIP domain the certificate does not name.
+    DemoCommand("check_rtc_cert", "check_rtc.checks.cert",
+                "-P sip -H 127.0.0.1 -d other.example -p {sip.tls_ports[0]} --ca-file {ca}"),
 )
 
 

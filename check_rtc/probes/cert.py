@@ -23,6 +23,7 @@ is used only for --file, to verify a chain without a handshake.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import ssl
@@ -33,9 +34,6 @@ from collections import namedtuple
 from check_rtc.certificate import Facts, load_der
 from check_rtc.errors import CheckRtcError, TlsError, TransportError, UsageError
 from check_rtc.probes import Observation
-from check_rtc.probes import sip as sip_probe
-from check_rtc.probes import turn as turn_probe
-from check_rtc.probes import xmpp as xmpp_probe
 from check_rtc.probes.discovery import Service
 from check_rtc.transport import stream
 from check_rtc.transport.deadline import Deadline
@@ -58,34 +56,52 @@ DEPTH_ZERO_SELF_SIGNED, SELF_SIGNED_IN_CHAIN = 18, 19
 UNABLE_TO_GET_ISSUER_LOCALLY, UNABLE_TO_GET_ISSUER = 20, 2
 
 
-class Protocol(namedtuple("Protocol", "service transport identity alpn xmpp_mode")):
+class Protocol(namedtuple("Protocol", "probe transport identity alpn xmpp_mode")):
     """How to reach a service's certificate and whose naming rules apply.
 
-    `identity`: "sip" (RFC 5922 §7), "xmpp" (RFC 6120 §13.7.1.2, RFC 7590)
-    or "dns" (RFC 6125 DNS-ID); `xmpp_mode`: c2s/s2s for XMPP streams.
+    `probe`: the protocol probe whose Service finds the endpoints ("" for
+    the host itself on 443); `identity`: "sip" (RFC 5922 §7), "xmpp"
+    (RFC 6120 §13.7.1.2, RFC 7590) or "dns" (RFC 6125 DNS-ID); `alpn`:
+    offer the protocol's ALPN; `xmpp_mode`: c2s/s2s for XMPP streams.
+    The probes are imported only for the protocol asked for (startup cost).
     """
 
     __slots__ = ()
-    service: Service
+    probe: str
     transport: str
     identity: str
-    alpn: tuple[str, ...]
+    alpn: bool
     xmpp_mode: str | None
+
+    def service(self) -> Service:
+        if not self.probe:
+            return WEB
+        module = importlib.import_module(f"check_rtc.probes.{self.probe}")
+        return module.SERVICES[self.xmpp_mode] if self.xmpp_mode else module.SERVICE  # type: ignore[no-any-return]
+
+    def alpn_protocols(self) -> tuple[str, ...]:
+        if not self.alpn:
+            return ()
+        if self.xmpp_mode:
+            from check_rtc.probes.xmpp import ALPN
+
+            # XEP-0368 §3: direct TLS "MUST" use ALPN xmpp-client / xmpp-server.
+            return (ALPN[self.xmpp_mode],)
+        return ("http/1.1",)
 
 
 PROTOCOLS = {
-    "tls": Protocol(WEB, "tls", "dns", (), None),
-    "https": Protocol(WEB, "tls", "dns", ("http/1.1",), None),
+    "tls": Protocol("", "tls", "dns", False, None),
+    "https": Protocol("", "tls", "dns", True, None),
     # RFC 5922 §7: the SIP domain, no wildcards; _sips._tcp (RFC 3263) on 5061.
-    "sip": Protocol(sip_probe.SERVICE, "tls", "sip", (), None),
+    "sip": Protocol("sip", "tls", "sip", False, None),
     # RFC 7118 WebSocket: browsers judge it as HTTPS (RFC 6125 DNS-ID).
-    "wss": Protocol(sip_probe.SERVICE, "wss", "dns", ("http/1.1",), None),
-    "turn": Protocol(turn_probe.SERVICE, "tls", "dns", (), None),
-    "xmpp-client": Protocol(xmpp_probe.SERVICES["c2s"], "starttls", "xmpp", (), "c2s"),
-    "xmpp-server": Protocol(xmpp_probe.SERVICES["s2s"], "starttls", "xmpp", (), "s2s"),
-    # XEP-0368 §3: direct TLS "MUST" use ALPN xmpp-client / xmpp-server.
-    "xmpps-client": Protocol(xmpp_probe.SERVICES["c2s"], "tls", "xmpp", (xmpp_probe.ALPN["c2s"],), "c2s"),
-    "xmpps-server": Protocol(xmpp_probe.SERVICES["s2s"], "tls", "xmpp", (xmpp_probe.ALPN["s2s"],), "s2s"),
+    "wss": Protocol("sip", "wss", "dns", True, None),
+    "turn": Protocol("turn", "tls", "dns", False, None),
+    "xmpp-client": Protocol("xmpp", "starttls", "xmpp", False, "c2s"),
+    "xmpp-server": Protocol("xmpp", "starttls", "xmpp", False, "s2s"),
+    "xmpps-client": Protocol("xmpp", "tls", "xmpp", True, "c2s"),
+    "xmpps-server": Protocol("xmpp", "tls", "xmpp", True, "s2s"),
 }
 
 
@@ -237,8 +253,10 @@ class CertProbe:
         if self.protocol.xmpp_mode:
             # RFC 6120 §5.4 STARTTLS (or XEP-0368 direct TLS) as check_xmpp speaks it;
             # verify=False: the identity is judged by this check, not there.
+            from check_rtc.probes.xmpp import StreamProbe
+
             sender = self.sender if self.protocol.xmpp_mode == "s2s" else None
-            xmpp_probe.StreamProbe(self.protocol.xmpp_mode, self.name, sender, self.context, False)(
+            StreamProbe(self.protocol.xmpp_mode, self.name, sender, self.context, False)(
                 endpoint, deadline)
             return
         sock = stream.connect(endpoint, deadline)

@@ -33,10 +33,10 @@ def kamailios(lab):  # type: ignore[no-untyped-def]
     return get
 
 
-# check_ssl_cert 2.60 now and then reports this against kamailio (one TLS
+# check_ssl_cert 2.60 reports this in about 1 run of 6 against kamailio (one TLS
 # worker, several s_client connections per run): asked again, it judges.
 FLAKE = "TLS handshake error"
-ATTEMPTS = 3
+ATTEMPTS = 6
 
 
 def theirs(lab, port: int, name: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
