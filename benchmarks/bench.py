@@ -60,7 +60,7 @@ def cases(python: str, lab: object, servers: dict[str, object], directory: Path)
                         "-l", "_stun._udp.example.test", "-T", "SRV"],
     }
     ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
-    for check_cases in (stun_cases, turn_cases, sip_cases, xmpp_cases, cert_cases):
+    for check_cases in (stun_cases, turn_cases, sip_cases, xmpp_cases, rtcp_cases, cert_cases):
         found.update(check_cases(console_script(python, check_cases.__name__[:-6], directory), servers, ca, directory))
     return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
 
@@ -127,6 +127,39 @@ def cert_cases(cert: list[str], servers: dict[str, Any], ca: str, directory: Pat
                                                "--rootcert-file", ca, "-m", "example.test", "--ignore-sct",
                                                "--ignore-ocsp"],
     }
+
+
+def rtcp_cases(rtcp_check: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    turn = servers["turn"]
+    password = directory / "turn.password"
+    password.write_text(turn.password + "\n")
+    capture = directory / "call.pcap"
+    capture.write_bytes(small_capture())
+    return {
+        "check_rtcp --help": rtcp_check + ["--help"],
+        "check_rtcp --pcap (10 s call, 1000 pkts)": rtcp_check + ["--pcap", str(capture)],
+        "check_rtcp --turn --duration 1": rtcp_check + ["--turn", "-H", "127.0.0.1", "-p", str(turn.port), "-u",
+                                                        turn.username, "--password-file", str(password),
+                                                        "--duration", "1"],
+    }
+
+
+def small_capture() -> bytes:
+    """10 s of G.711 both ways (20 ms) with an SR/RR pair every 5 s, as a short call's capture."""
+    from check_rtc.codec import pcap, rtcp
+
+    frames = []
+    for seq in range(500):
+        for ssrc, (src, dst) in ((1, (4000, 4002)), (2, (4002, 4000))):
+            packet = rtcp.encode_rtp(rtcp.RtpHeader(False, 0, seq, seq * 160, ssrc, (), b"\xff" * 160))
+            frames.append((1.7e9 + seq * 0.02, pcap.udp_frame("127.0.0.1", src, "127.0.0.1", dst, packet)))
+        if seq % 250 == 249:
+            for ssrc, peer, (src, dst) in ((1, 2, (4001, 4003)), (2, 1, (4003, 4001))):
+                block = rtcp.ReportBlock(peer, 0, 0, seq, 8, 0, 0)
+                report = rtcp.encode([rtcp.SenderReport(ssrc, rtcp.ntp_timestamp(1.7e9 + seq * 0.02), seq * 160,
+                                                        seq, seq * 160, (block,))])
+                frames.append((1.7e9 + seq * 0.02, pcap.udp_frame("127.0.0.1", src, "127.0.0.1", dst, report)))
+    return pcap.write_pcap(frames)
 
 
 def run(rounds: int, python: str) -> None:

@@ -78,6 +78,16 @@ DEMO_COMMANDS: tuple[DemoCommand, ...] = (
     # A failure: a SASL mechanism the policy forbids is offered.
     DemoCommand("check_xmpp", "check_rtc.checks.xmpp",
                 "-H 127.0.0.1 -d {domain} -p {xmpp.c2s_port} --ca-file {ca} --forbid-mech PLAIN"),
+    DemoCommand("check_rtcp", "check_rtc.checks.rtcp",
+                "--turn -H 127.0.0.1 -p {turn.port} -u {turn.username} --password-file {turn_password_file}"
+                " --duration 2 --warning-mos 4 --critical-mos 3.6"),
+    DemoCommand("check_rtcp", "check_rtc.checks.rtcp",
+                "--turn -H ::1 -p {turn.tls_port} -T tls --ca-file {ca} -u {turn.username}"
+                " --password-file {turn_password_file} --duration 2 --codec g729a"),
+    # A threshold crossed: no relay answers in under 0.01 ms.
+    DemoCommand("check_rtcp", "check_rtc.checks.rtcp",
+                "--turn -H 127.0.0.1 -p {turn.port} -u {turn.username} --password-file {turn_password_file}"
+                " --duration 1 --warning-rtt 0.01"),
     DemoCommand("check_rtc_cert", "check_rtc.checks.cert",
                 "-P sip -H 127.0.0.1 -d {domain} -p {sip.tls_ports[0]} --ca-file {ca}"),
     DemoCommand("check_rtc_cert", "check_rtc.checks.cert",
