@@ -20,6 +20,7 @@ from cryptography import x509
 
 from check_rtc.lab import Lab, PortBusyError, StartError
 from check_rtc.lab.daemon import Daemon
+from check_rtc.lab.ports import pick_port
 
 HOSTS = ["127.0.0.1", "::1"]
 
@@ -233,10 +234,10 @@ def test_prosody_optional_starttls_variant(lab: Lab) -> None:
 
 # -- ports and processes ---------------------------------------------------
 def test_busy_tcp_port_is_refused(lab: Lab) -> None:
+    port = pick_port()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
-        holder.bind(("127.0.0.1", 0))
+        holder.bind(("127.0.0.1", port))
         holder.listen()
-        port = holder.getsockname()[1]
         with pytest.raises(PortBusyError, match=f"port {port} is busy on tcp 127.0.0.1"):
             lab.kamailio(port=port)
     assert not lab.servers[-1].running and lab.servers[-1].proc is None
@@ -244,9 +245,11 @@ def test_busy_tcp_port_is_refused(lab: Lab) -> None:
 
 def test_busy_udp_port_on_ipv6_is_refused(lab: Lab) -> None:
     # coturn itself would start here and share the port (SO_REUSEPORT)
+    # A port free everywhere first, so the only thing that can be busy is our holder
+    # (a kernel-picked UDP port may be taken on TCP by something else).
+    port = pick_port()
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as holder:
-        holder.bind(("::1", 0))
-        port = holder.getsockname()[1]
+        holder.bind(("::1", port))
         with pytest.raises(PortBusyError, match=f"port {port} is busy on udp ::1"):
             lab.coturn(mode="noauth", port=port, rfc5780=False)
 
