@@ -92,6 +92,10 @@ def _detail(source: Source) -> str:
         parts.append(f"{len(source.reports)} reports by SSRC 0x{last.reporter:08x}; last: fraction lost "
                      f"{last.block.fraction_lost}/256, cumulative lost {last.block.cumulative_lost}, "
                      f"jitter {last.block.jitter}")
+    if source.cname:
+        parts.append(f"CNAME {source.cname}")
+    if source.bye:
+        parts.append("ended with BYE")
     rtp = source.rtp
     if rtp is not None and rtp.received:
         parts.append(f"RTP captured: {rtp.received} packets, {max(0, rtp.expected - rtp.received)} lost, "

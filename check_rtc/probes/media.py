@@ -40,7 +40,7 @@ SIDES = ("a", "b")
 class MediaObservation(Observation):
     """What each side learned about its stream; `learned` maps 'a'/'b' to report blocks."""
 
-    __slots__ = ("codec", "learned", "qualities", "relayed", "rtt", "sent")
+    __slots__ = ("codec", "discarded", "learned", "qualities", "relayed", "rtt", "sent")
 
     def __init__(self, endpoint: Endpoint, error: CheckRtcError | None = None) -> None:
         super().__init__(endpoint, error)
@@ -50,11 +50,13 @@ class MediaObservation(Observation):
         self.rtt: float | None = None
         self.codec: Codec | None = None
         self.qualities: list[Quality] = []
+        self.discarded = 0  # relayed data that was neither RTP nor RTCP
 
     def describe(self) -> str:
         relayed = (f"{sum(self.sent.values())} RTP packets relayed between {_address(self.relayed.get('a'))} "
                    f"and {_address(self.relayed.get('b'))}")
-        return "; ".join(q.headline() for q in self.qualities) + f"; {relayed}"
+        ignored = f", {self.discarded} undecodable packets ignored" if self.discarded else ""
+        return "; ".join(q.headline() for q in self.qualities) + f"; {relayed}{ignored}"
 
 
 def _address(address: tuple[str, int] | None) -> str:
@@ -130,6 +132,7 @@ class MediaProbe:
         for name, session in sessions.items():
             observation.learned[name] = session.learned
             observation.sent[name] = session.sent_packets
+            observation.discarded += session.discarded
         rtts = [entry.rtt for entries in observation.learned.values() for entry in entries if entry.rtt is not None]
         observation.rtt = sum(rtts) / len(rtts) if rtts else None
         observation.qualities = [self._rate(observation, name, peer) for name, peer in (("a", "b"), ("b", "a"))]

@@ -54,3 +54,22 @@ def test_receiver_statistics_take_any_sequence(packets: list[tuple[int, int, flo
     assert stats.lost >= -0x800000 and 0 <= stats.loss_fraction <= 1
     assert 0 <= stats.interval_fraction() <= 255
     assert stats.burst_ratio() >= 1
+
+
+@FUZZ
+@given(st.lists(st.binary(max_size=80), max_size=20))
+def test_stream_analysis_and_session_take_any_datagram(payloads: list[bytes]) -> None:
+    """Whatever UDP carries, the analysis and the test session count it or drop it; nothing raises."""
+    import random
+
+    from check_rtc.codec.rtp_session import RtpSession
+    from check_rtc.codec.rtp_streams import StreamAnalysis, figures
+
+    analysis = StreamAnalysis(lambda pt: 8000)
+    session = RtpSession(1, 0, 8000, 0.02, 0.0, 1.0, "fuzz", 0.0, random.Random(0))
+    for index, payload in enumerate(payloads):
+        for data in (payload, b"\x80" + payload, b"\x80\xc8" + payload, SEED[:8] + payload):
+            analysis.feed(pcap.Datagram(float(index), bytes(4), 1, bytes(4), 2, data))
+            session.receive(data, float(index))
+    for source in analysis.media_sources():
+        figures(source, 8000, 20.0)
