@@ -29,7 +29,7 @@ DEFAULT_TIMEOUT = 10.0
 # design.md §3: secrets come from a file or the environment, never from argv.
 PASSWORD_ENV = "CHECK_RTC_PASSWORD"
 # How long before -t the probes must be done, so the verdict is printed in time.
-MARGIN_FRACTION = 0.05
+MARGIN_FRACTION = 0.1
 MARGIN_MAX_SECONDS = 0.5
 
 
@@ -61,14 +61,16 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def port_number(text: str) -> int:
+    """'5061'."""
+    if not text.strip().isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (1-65535)")
+    return int(text)
+
+
 def port_list(text: str) -> tuple[int, ...]:
     """'5061' or '5061,443'."""
-    ports = []
-    for item in text.split(","):
-        if not item.strip().isdigit() or not 0 < int(item) < 65536:
-            raise argparse.ArgumentTypeError(f"'{item}' is not a port number (1-65535)")
-        ports.append(int(item))
-    return tuple(ports)
+    return tuple(port_number(item) for item in text.split(","))
 
 
 def readable_file(text: str) -> str:
