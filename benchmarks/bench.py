@@ -60,7 +60,8 @@ def cases(python: str, lab: object, servers: dict[str, object], directory: Path)
                         "-l", "_stun._udp.example.test", "-T", "SRV"],
     }
     ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
-    for check_cases in (stun_cases, turn_cases, sip_cases, xmpp_cases, rtcp_cases, cert_cases):
+    for check_cases in (stun_cases, turn_cases, sip_cases, xmpp_cases, rtcp_cases, cert_cases, dns_cases,
+                        enum_cases):
         found.update(check_cases(console_script(python, check_cases.__name__[:-6], directory), servers, ca, directory))
     return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
 
@@ -126,6 +127,26 @@ def cert_cases(cert: list[str], servers: dict[str, Any], ca: str, directory: Pat
         "check_ssl_cert (same sip endpoint)": [str(PLUGINS / "check_ssl_cert"), "-H", "127.0.0.1", "-p", tls_port,
                                                "--rootcert-file", ca, "-m", "example.test", "--ignore-sct",
                                                "--ignore-ocsp"],
+    }
+
+
+def dns_cases(dns_check: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    """check_rtc_dns on the lab zone: 14 record sets, 4 targets, both NS addresses asked directly."""
+    port = str(servers["dns"].port)
+    return {
+        "check_rtc_dns --help": dns_check + ["--help"],
+        "check_rtc_dns -d (4 services, 2 NS)": dns_check + ["-d", "example.test", "--dns-server", f"127.0.0.1:{port}",
+                                                          "--ns-port", port],
+    }
+
+
+def enum_cases(enum_check: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    server = ["--dns-server", f"127.0.0.1:{servers['dns'].port}"]
+    return {
+        "check_enum --help": enum_check + ["--help"],
+        "check_enum -n (back-reference)": enum_check + ["-n", "+442079460001", *server],
+        "check_enum -n, 2 suffixes": enum_check + ["-n", "+442079460001", "--suffix", "e164.arpa", "--suffix",
+                                                   "e164.example.test", *server],
     }
 
 

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections import namedtuple
 
+from check_rtc.codec.dns import NaptrRecord, SrvRecord
 from check_rtc.errors import ResolveError, UsageError
 from check_rtc.transport.deadline import Deadline
 
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 DNS_PORT = 53
 
 
-SrvRecord = namedtuple("SrvRecord", "priority weight port target")
-NaptrRecord = namedtuple("NaptrRecord", "order preference flags service regexp replacement")
 TlsaRecord = namedtuple("TlsaRecord", "usage selector matching data")
 
 

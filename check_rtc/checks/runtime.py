@@ -20,15 +20,15 @@ from nagiosplugin.state import Critical, Ok, Warn
 
 from check_rtc import secrets
 from check_rtc.errors import UsageError
-from check_rtc.probes import Observation
-from check_rtc.probes.discovery import Targeting
-from check_rtc.resolve import Resolver
-from check_rtc.transport.tls import TlsOptions, create_context
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
     from typing import Callable, Iterator, NoReturn
+
+    from check_rtc.probes import Observation
+    from check_rtc.probes.discovery import Targeting
+    from check_rtc.resolve import Resolver
 
 UNKNOWN = 3
 
@@ -220,16 +220,24 @@ def perfdata_context(name: str, decimals: int = 6) -> ThresholdContext:
     return ThresholdContext(name, None, None, fmt_metric=None, decimals=decimals)
 
 
+# The endpoint checks' helpers import their modules when called: the record
+# checks (check_rtc_dns, check_enum) share this runtime and need none of them.
 def targeting(args: argparse.Namespace) -> Targeting:
+    from check_rtc.probes.discovery import Targeting
+
     return Targeting(args.hostname, args.domain, args.port, args.transport, args.families)
 
 
 def resolver(args: argparse.Namespace) -> Resolver:
+    from check_rtc.resolve import Resolver
+
     return Resolver(args.dns_server)
 
 
 def tls_context(args: argparse.Namespace, alpn: tuple[str, ...] = ()) -> ssl.SSLContext:
     """Made once, in the main thread, so a bad --ca-file is UNKNOWN, not an endpoint failure."""
+    from check_rtc.transport.tls import TlsOptions, create_context
+
     options = TlsOptions(args.ca_file, args.ca_path, args.client_cert, args.client_key, not args.insecure, alpn)
     return create_context(options)
 

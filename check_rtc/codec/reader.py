@@ -12,17 +12,24 @@ from check_rtc.errors import DecodeError
 class Reader:
     """A cursor over bytes; `what` names the field in every error message."""
 
-    __slots__ = ("_data", "_offset", "what")
+    __slots__ = ("_data", "_offset", "_end", "what")
 
-    def __init__(self, data: bytes, what: str) -> None:
+    def __init__(self, data: bytes, what: str, start: int = 0, end: int | None = None) -> None:
+        """Read data[start:end] (to the end of `data` by default) without copying it."""
         self._data = data
-        self._offset = 0
+        self._offset = start
+        self._end = len(data) if end is None else min(end, len(data))
         self.what = what
+
+    @property
+    def offset(self) -> int:
+        """Bytes read so far: the position of the next read in the data."""
+        return self._offset
 
     @property
     def remaining(self) -> int:
         """Bytes not yet read."""
-        return len(self._data) - self._offset
+        return self._end - self._offset
 
     def take(self, size: int) -> bytes:
         """The next `size` bytes; DecodeError "<what> is truncated" if fewer remain."""

@@ -11,20 +11,10 @@ from __future__ import annotations
 from collections import namedtuple
 
 from check_rtc.errors import CheckRtcError, ResolveError
+from check_rtc.probes.services import Service
 from check_rtc.resolve import Resolver
 from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
-
-
-class Service(namedtuple("Service", "srv default_ports naptr", defaults=({},))):
-    """How a protocol is found: SRV owner label and default port per transport,
-    and, for protocols with a NAPTR step (RFC 3263, RFC 5928), the NAPTR
-    service field that stands for each transport."""
-
-    __slots__ = ()
-    srv: dict[str, str]
-    default_ports: dict[str, int]
-    naptr: dict[str, str]
 
 
 class Targeting(namedtuple("Targeting", "host domain ports transports families")):

@@ -7,7 +7,7 @@ TURN RFC 8656) -> A/AAAA of every target; then the same record sets asked
 of every authoritative name server of the zone, directly, with the SOA
 serial. Returns observations per record set, target and server; judging
 them is checks/dns.py's job. The SRV labels and standard ports come from
-the protocol probes' SERVICE definitions.
+probes/services.py, as the protocol probes' discovery.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections import namedtuple
 
 from check_rtc import dns_exchange
 from check_rtc.errors import ResolveError
-from check_rtc.probes import sip, stun, turn, xmpp
+from check_rtc.probes import services
 from check_rtc.transport.deadline import Deadline
 
 TYPE_CHECKING = False
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from check_rtc.dns_exchange import Reply
+    from check_rtc.probes.services import Service
 
     Ask = Callable[[str, str], Reply]
 
@@ -45,33 +46,33 @@ class Spec(namedtuple("Spec", "service label rrtype need ports")):
     ports: tuple[int, ...]
 
 
-def _srv(service: str, definition: object, transport: str, need: str) -> Spec:
-    ports = (definition.default_ports[transport],)  # type: ignore[attr-defined]
+def _srv(service: str, definition: Service, transport: str, need: str) -> Spec:
+    ports = (definition.default_ports[transport],)
     if transport == "tls":
         ports += (TLS_443,)
-    return Spec(service, definition.srv[transport], "SRV", need, ports)  # type: ignore[attr-defined]
+    return Spec(service, definition.srv[transport], "SRV", need, ports)
 
 
 def _specs() -> dict[str, tuple[Spec, ...]]:
-    c2s, s2s = xmpp.SERVICES["c2s"], xmpp.SERVICES["s2s"]
+    c2s, s2s, sip, stun, turn = services.XMPP["c2s"], services.XMPP["s2s"], services.SIP, services.STUN, services.TURN
     return {
         # The guide: SIP over TLS always; NAPTR is optional, but when there, it must be right.
-        "sip": (Spec("sip", "", "NAPTR", REPORTED, ()), _srv("sip", sip.SERVICE, "tls", REQUIRED),
-                _srv("sip", sip.SERVICE, "tcp", REPORTED), _srv("sip", sip.SERVICE, "udp", REPORTED)),
+        "sip": (Spec("sip", "", "NAPTR", REPORTED, ()), _srv("sip", sip, "tls", REQUIRED),
+                _srv("sip", sip, "tcp", REPORTED), _srv("sip", sip, "udp", REPORTED)),
         "xmpp": (_srv("xmpp", c2s, "starttls", REQUIRED), _srv("xmpp", s2s, "starttls", REQUIRED),
                  _srv("xmpp", c2s, "tls", REPORTED), _srv("xmpp", s2s, "tls", REPORTED)),
-        "stun": (_srv("stun", stun.SERVICE, "udp", REQUIRED), _srv("stun", stun.SERVICE, "tcp", REPORTED),
-                 _srv("stun", stun.SERVICE, "tls", REPORTED)),
-        "turn": (Spec("turn", "", "NAPTR", REPORTED, ()), _srv("turn", turn.SERVICE, "udp", REQUIRED),
-                 _srv("turn", turn.SERVICE, "tcp", REPORTED), _srv("turn", turn.SERVICE, "tls", RECOMMENDED)),
+        "stun": (_srv("stun", stun, "udp", REQUIRED), _srv("stun", stun, "tcp", REPORTED),
+                 _srv("stun", stun, "tls", REPORTED)),
+        "turn": (Spec("turn", "", "NAPTR", REPORTED, ()), _srv("turn", turn, "udp", REQUIRED),
+                 _srv("turn", turn, "tcp", REPORTED), _srv("turn", turn, "tls", RECOMMENDED)),
     }
 
 
 SERVICES = ("sip", "xmpp", "stun", "turn")
 # NAPTR service tag -> (service, SRV label a client is sent to by convention)
 NAPTR_SERVICES = {
-    **{tag: ("sip", sip.SERVICE.srv[t]) for tag, t in sip.SERVICE.naptr.items()},
-    **{tag: ("turn", turn.SERVICE.srv[t]) for tag, t in turn.SERVICE.naptr.items()},
+    **{tag: ("sip", services.SIP.srv[t]) for tag, t in services.SIP.naptr.items()},
+    **{tag: ("turn", services.TURN.srv[t]) for tag, t in services.TURN.naptr.items()},
 }
 
 

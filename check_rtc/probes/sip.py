@@ -22,7 +22,7 @@ from check_rtc.codec import sip
 from check_rtc.codec.sip_transaction import Answered, Discarded, Provisional, RequestKey, SipTransaction, TimedOut
 from check_rtc.errors import CheckRtcError, DecodeError, RemoteProtocolError, TransportError, TransportTimeout
 from check_rtc.probes import Observation
-from check_rtc.probes.discovery import Service
+from check_rtc.probes import services
 from check_rtc.transport import datagram, stream
 from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
@@ -35,16 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# RFC 3263 §4.1 NAPTR services and RFC 7118 §10.3 ("SIP+D2W", "SIPS+D2W");
-# SRV owners _sip._udp, _sip._tcp, _sips._tcp (RFC 3263 §4.2). RFC 7118 names
-# no SRV label for WebSocket: _sip._ws/_sips._ws follow RFC 3263's pattern, so
-# a zone can publish them; without records the domain itself is probed on the
-# RFC 6455 default ports 80 and 443. SIP ports: RFC 3261 §19.1.2 (5060, 5061).
-SERVICE = Service(
-    srv={"udp": "_sip._udp", "tcp": "_sip._tcp", "tls": "_sips._tcp", "ws": "_sip._ws", "wss": "_sips._ws"},
-    default_ports={"udp": 5060, "tcp": 5060, "tls": 5061, "ws": 80, "wss": 443},
-    naptr={"SIPS+D2T": "tls", "SIP+D2T": "tcp", "SIP+D2U": "udp", "SIP+D2W": "ws", "SIPS+D2W": "wss"},
-)
+SERVICE = services.SIP
 SECONDS_PER_DAY = 86400.0
 
 

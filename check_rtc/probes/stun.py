@@ -13,7 +13,7 @@ from check_rtc.addresses import private_behind_public
 from check_rtc.codec import stun
 from check_rtc.errors import CheckRtcError, RemoteProtocolError
 from check_rtc.probes import Observation
-from check_rtc.probes.discovery import Service
+from check_rtc.probes import services
 from check_rtc.probes.stun_link import StunLink
 from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
@@ -24,16 +24,11 @@ if TYPE_CHECKING:
 
     from check_rtc.codec.stun_transaction import Answered
 
-# RFC 8489 §8: "_stun._udp", "_stun._tcp" and "_stuns._tcp"; default ports
-# 3478 for "stun" and 5349 for "stuns" (§18.3 / IANA).
 # How long the RFC 5780 test waits: a server without it may stay silent, and
 # that must not cost the whole -t (three sends fit, RFC 8489 §6.2.1).
 ALTERNATE_WAIT_SECONDS = 2.0
 
-SERVICE = Service(
-    srv={"udp": "_stun._udp", "tcp": "_stun._tcp", "tls": "_stuns._tcp"},
-    default_ports={"udp": 3478, "tcp": 3478, "tls": 5349},
-)
+SERVICE = services.STUN
 
 
 class StunObservation(Observation):

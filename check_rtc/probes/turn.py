@@ -22,7 +22,7 @@ import time
 from check_rtc.codec import stun, turn
 from check_rtc.errors import CheckRtcError, RemoteProtocolError, TransportError
 from check_rtc.probes import Observation
-from check_rtc.probes.discovery import Service
+from check_rtc.probes import services
 from check_rtc.probes.stun_link import StunLink
 from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
@@ -34,13 +34,7 @@ if TYPE_CHECKING:
 
     from check_rtc.codec.stun_transaction import Answered
 
-# RFC 5928 §4: NAPTR services "RELAY:turn.udp", "RELAY:turn.tcp", "RELAY:turn.tls";
-# RFC 8656 §3.1 / RFC 7065: SRV "_turn._udp", "_turn._tcp", "_turns._tcp".
-SERVICE = Service(
-    srv={"udp": "_turn._udp", "tcp": "_turn._tcp", "tls": "_turns._tcp"},
-    default_ports={"udp": 3478, "tcp": 3478, "tls": 5349},
-    naptr={"RELAY:TURN.UDP": "udp", "RELAY:TURN.TCP": "tcp", "RELAY:TURN.TLS": "tls"},
-)
+SERVICE = services.TURN
 
 # Step 4: one address per class a relay must not reach. Only permissions are
 # asked for (RFC 8656 §9); no data is ever sent towards them (design.md §9).

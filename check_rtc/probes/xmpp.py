@@ -18,7 +18,7 @@ import time
 from check_rtc.codec import xmpp
 from check_rtc.errors import CheckRtcError, RemoteProtocolError, TransportError
 from check_rtc.probes import Observation
-from check_rtc.probes.discovery import Service
+from check_rtc.probes import services
 from check_rtc.transport import stream
 from check_rtc.transport.deadline import Deadline
 from check_rtc.transport.endpoint import Endpoint
@@ -30,15 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# RFC 6120 §3.2.1 (SRV "xmpp-client"/"xmpp-server", fallback to the domain on
-# 5222/5269 per §3.2.2) and XEP-0368 §3 ("xmpps-client"/"xmpps-server").
-# XEP-0368 names no default port; 5223 and 5270 are the customary ones.
-SERVICES = {
-    "c2s": Service(srv={"starttls": "_xmpp-client._tcp", "tls": "_xmpps-client._tcp"},
-                   default_ports={"starttls": 5222, "tls": 5223}),
-    "s2s": Service(srv={"starttls": "_xmpp-server._tcp", "tls": "_xmpps-server._tcp"},
-                   default_ports={"starttls": 5269, "tls": 5270}),
-}
+SERVICES = services.XMPP
 # XEP-0368 §3: direct TLS "MUST" use ALPN "xmpp-client" / "xmpp-server".
 ALPN = {"c2s": "xmpp-client", "s2s": "xmpp-server"}
 NAMESPACES = {"c2s": xmpp.CLIENT_NS, "s2s": xmpp.SERVER_NS}
