@@ -134,6 +134,8 @@ def _judge_set(record_set: RecordSet, seen: DnsObservation, args: argparse.Names
     if record_set.error is not None:
         return Finding("critical", f"lookup failed: {record_set.error}")
     assert reply is not None
+    if reply.rcode not in ("NOERROR", "NXDOMAIN"):
+        return Finding("critical", _failed_text(reply.rcode, args))
     if not reply.records:
         return Finding(MISSING_STATE[spec.need], _missing_text(record_set, reply.rcode))
     problems = _dnssec_problem(reply.authenticated, args)
@@ -142,10 +144,15 @@ def _judge_set(record_set: RecordSet, seen: DnsObservation, args: argparse.Names
     return _judge_srv(record_set, problems)
 
 
+def _failed_text(rcode: str, args: argparse.Namespace) -> str:
+    if args.dnssec and rcode == "SERVFAIL":
+        # RFC 4035 §5.5: a security-aware resolver "MUST return RCODE SERVFAIL" for data it finds bogus.
+        return "lookup failed: answer SERVFAIL, as a validating resolver answers for bogus data (RFC 4035 §5.5)"
+    return f"lookup failed: answer {rcode}"
+
+
 def _missing_text(record_set: RecordSet, rcode: str) -> str:
     why = "no such name" if rcode == "NXDOMAIN" else "no records"
-    if rcode not in ("NOERROR", "NXDOMAIN"):
-        why = f"answer {rcode}"
     need = record_set.spec.need
     if need == "NAPTR target":
         return f"{why}, but a NAPTR record points here"

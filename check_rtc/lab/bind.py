@@ -24,8 +24,7 @@ options {{
     managed-keys-directory "{run}";
     listen-on port {port} {{ {v4}; }};
     listen-on-v6 port {port} {{ {v6}; }};
-    recursion no;
-    dnssec-validation no;
+    {role}
     notify no;
     allow-query {{ any; }};
 }};
@@ -34,6 +33,7 @@ controls {{ }};
 """
 
 _ZONE = 'zone "{origin}" {{ type primary; file "{file}"; }};'
+_AUTHORITATIVE = "recursion no;\n    dnssec-validation no;"
 _LOAD_FAILED = re.compile(r"zone (\S+): not loaded due to errors|loading configuration: failure")
 
 
@@ -69,11 +69,18 @@ class Bind(Daemon):
             _ensure_free_on(self.addresses, self.port)
         for origin, text in self.zones.items():
             self.zone_path(origin).write_text(text)
-        zones = "\n".join(_ZONE.format(origin=o, file=self.zone_path(o)) for o in self.zones)
         self.config_path.write_text(_CONFIG.format(
-            run=self.run_dir, port=self.port, zones=zones,
+            run=self.run_dir, port=self.port, role=self.role(), zones=self.clauses(),
             v4="127.0.0.1" if "127.0.0.1" in self.addresses else "none",
             v6="::1" if "::1" in self.addresses else "none"))
+
+    def role(self) -> str:
+        """The options that make this named what it is: authoritative only."""
+        return _AUTHORITATIVE
+
+    def clauses(self) -> str:
+        """The top-level statements after options: one zone statement per zone."""
+        return "\n".join(_ZONE.format(origin=o, file=self.zone_path(o)) for o in self.zones)
 
     def command(self) -> list[str]:
         # -g: foreground, log to stderr; no -u: stays root, so the run dir needs no chown

@@ -200,9 +200,16 @@ def _targets(sets: list[RecordSet], ask: Ask) -> dict[str, Target]:
     return {name: _target(name, ask) for name in sorted(names)}
 
 
+def _answered(reply: Reply, name: str, rrtype: str) -> Reply:
+    """The reply, unless its rcode says the lookup failed (SERVFAIL, REFUSED, ...)."""
+    if reply.rcode not in ("NOERROR", "NXDOMAIN"):
+        raise ResolveError(name, "servfail", f"{rrtype} lookup answered {reply.rcode}")
+    return reply
+
+
 def _target(name: str, ask: Ask) -> Target:
     try:
-        v4, v6 = ask(name, "A"), ask(name, "AAAA")
+        v4, v6 = _answered(ask(name, "A"), name, "A"), _answered(ask(name, "AAAA"), name, "AAAA")
     except ResolveError as exc:
         return Target(name, (), (), None, False, exc)
     return Target(name, tuple(map(str, v4.records)), tuple(map(str, v6.records)), v4.canonical or v6.canonical,
@@ -213,10 +220,10 @@ def _authoritative(seen: DnsObservation, ask: Ask, families: tuple[int, ...], ns
                    deadline: Deadline) -> None:
     """The zone, its serial, and every address of every NS asked directly."""
     try:
-        apex = ask(f"{seen.domain}.", "SOA")
+        apex = _answered(ask(f"{seen.domain}.", "SOA"), seen.domain, "SOA")
         seen.zone = apex.zone or f"{seen.domain}."
         seen.serial = _serial(apex if apex.records else ask(seen.zone, "SOA"))
-        hosts = sorted(str(host) for host in ask(seen.zone, "NS").records)
+        hosts = sorted(str(host) for host in _answered(ask(seen.zone, "NS"), seen.zone, "NS").records)
         addresses = [(host, address) for host in hosts for address in _addresses(host, families, ask)]
     except ResolveError as exc:
         seen.ns_problem = str(exc)

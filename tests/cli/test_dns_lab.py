@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 import pytest
 
 from check_rtc.lab import Bind, ServicePorts
+from check_rtc.lab.dnssec import ValidatingResolver, sign_zone
 from check_rtc.lab.ports import pick_port
 from check_rtc.lab.zones import service_zone
 from tests.conftest import run_check
@@ -32,9 +33,11 @@ def start_bind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
         server.stop()
 
 
-def check(server: Bind, *extra: str) -> object:
+def check(server: Bind, *extra: str, authoritative: Bind | None = None) -> object:
+    """check_rtc_dns through `server`, asking the NS set on the port of `authoritative` (default: `server`)."""
+    ns_port = (authoritative or server).port
     return run_check("check_rtc_dns", "-d", DOMAIN, "--dns-server", f"127.0.0.1:{server.port}",
-                     "--ns-port", str(server.port), *extra)
+                     "--ns-port", str(ns_port), *extra)
 
 
 def edited(old: str, new: str) -> str:
@@ -151,3 +154,55 @@ def test_dnssec_requires_validated_answers(dns) -> None:  # type: ignore[no-unty
     assert (result.returncode, result.state) == (2, "CRITICAL")
     assert result.summary.startswith("_stun._udp.example.test/SRV: 1 record: 10 0 ")
     assert f"not validated: no AD flag from 127.0.0.1:{dns.port} (--dnssec)" in result.summary
+
+
+@pytest.fixture(scope="module")
+def signed(start_bind, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """(validating resolver, authoritative BIND) for the standard zone signed by dnssec-signzone."""
+    started: list[Bind] = []
+
+    def start(expired: bool = False) -> tuple[Bind, Bind]:
+        text, dnskey = sign_zone(tmp_path_factory.mktemp("keys"), DOMAIN, STANDARD, expired=expired)
+        authoritative = start_bind(text)
+        resolver = ValidatingResolver(tmp_path_factory.mktemp("resolver"), authoritative, dnskey)
+        started.append(resolver)
+        resolver.start()
+        return resolver, authoritative
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def test_dnssec_validated_answers_are_ok(signed) -> None:  # type: ignore[no-untyped-def]
+    resolver, authoritative = signed()
+    result = check(resolver, "--dnssec", authoritative=authoritative)
+    assert (result.returncode, result.state) == (0, "OK"), result.stdout
+    assert result.summary == ("example.test: 14 record sets, 4 targets, 2 authoritative server addresses agree "
+                              "(serial 1)")
+    assert "[OK] _turn._udp.example.test/SRV: 1 record: 10 0 3478 turn.example.test" in result.long_output
+
+
+def test_dnssec_signed_but_not_validated_is_critical(signed) -> None:  # type: ignore[no-untyped-def]
+    """The signed zone straight from its authoritative server: RRSIGs, but nobody validated them, so no AD."""
+    _, authoritative = signed()
+    result = check(authoritative, "--dnssec", "--services", "xmpp")
+    assert (result.returncode, result.state) == (2, "CRITICAL")
+    assert result.summary == (
+        "_xmpp-client._tcp.example.test/SRV: 1 record: 5 0 5222 xmpp.example.test; not validated: no AD flag from "
+        f"127.0.0.1:{authoritative.port} (--dnssec); _xmpp-server._tcp.example.test/SRV: 1 record: 5 0 5269 "
+        f"xmpp.example.test; not validated: no AD flag from 127.0.0.1:{authoritative.port} (--dnssec) (+3 more)")
+    assert check(authoritative, "--services", "xmpp").state == "OK"
+
+
+def test_dnssec_expired_signatures_are_critical(signed) -> None:  # type: ignore[no-untyped-def]
+    """Signatures whose validity ended in 2020: the validating resolver answers SERVFAIL (RFC 4035 §5.5)."""
+    resolver, authoritative = signed(expired=True)
+    result = check(resolver, "--dnssec", "--services", "stun", authoritative=authoritative)
+    assert (result.returncode, result.state) == (2, "CRITICAL"), result.stdout
+    assert result.summary == ("_stun._udp.example.test/SRV: lookup failed: answer SERVFAIL, as a validating "
+                              "resolver answers for bogus data (RFC 4035 §5.5); _stun._tcp.example.test/SRV: lookup "
+                              "failed: answer SERVFAIL, as a validating resolver answers for bogus data "
+                              "(RFC 4035 §5.5) (+1 more)")
+    assert "[WARNING] example.test/NS: authoritative servers not checked: SOA lookup answered SERVFAIL" \
+        in result.long_output
