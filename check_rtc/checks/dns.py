@@ -59,14 +59,15 @@ def build_parser() -> record_options.options.Parser:
         "Check the DNS records of an RTC domain (RTC guide Table 5.1): NAPTR, SRV and the targets' A/AAAA "
         "for SIP, XMPP, STUN and TURN, on every authoritative name server.")
     group = parser.add_argument_group("records")
-    group.add_argument("-d", "--domain", metavar="DOMAIN", required=True, help="the service domain")
+    group.add_argument("-d", "--domain", metavar="DOMAIN", required=True, type=record_options.domain_name,
+                       help="the service domain")
     group.add_argument("--services", metavar="LIST", type=service_list, default=SERVICES,
                        help=f"comma list of {','.join(SERVICES)} (default: all)")
     group.add_argument("--ipv4-only", action="store_true",
                        help="targets without AAAA are fine (default: WARNING, the guide asks for both)")
     group.add_argument("--dnssec", action="store_true",
                        help="every answer must be validated (AD flag from a validating --dns-server)")
-    group.add_argument("--ns-port", metavar="PORT", type=int, default=53,
+    group.add_argument("--ns-port", metavar="PORT", type=record_options.options.port_number, default=53,
                        help="port of the authoritative servers asked directly (default: %(default)s)")
     family = group.add_mutually_exclusive_group()
     family.add_argument("-4", dest="families", action="store_const", const=(4,), default=(4, 6),

@@ -18,7 +18,8 @@ MISSING_FILE = "/nonexistent/check-rtc-input"
 NOT_A_VALUE = "not%a%value"
 # What each check needs besides the option under test to get past its own
 # "what should I check" question.
-BASE_ARGS = {"check_rtcp": ["--turn", "-H", "127.0.0.1"]}
+BASE_ARGS = {"check_rtcp": ["--turn", "-H", "127.0.0.1"], "check_rtc_dns": ["-d", "example.test"],
+             "check_enum": ["-n", "+442079460000"]}
 DEFAULT_BASE = ["-H", "127.0.0.1"]
 
 
