@@ -17,10 +17,10 @@ Reply = Callable[[bytes], list[bytes]]
 class UdpFake:
     """Answers every datagram with what `reply` returns (nothing: silence)."""
 
-    def __init__(self, reply: Reply, address: str = "127.0.0.1") -> None:
+    def __init__(self, reply: Reply, address: str = "127.0.0.1", port: int = 0) -> None:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        self.sock.bind((address, 0))
+        self.sock.bind((address, port))
         self.port = self.sock.getsockname()[1]
         self.reply = reply
         self.received: list[bytes] = []
@@ -40,8 +40,11 @@ class UdpFake:
             except OSError:
                 return
             self.received.append(data)
-            for answer in self.reply(data):
-                self.sock.sendto(answer, peer)
+            try:
+                for answer in self.reply(data):
+                    self.sock.sendto(answer, peer)
+            except OSError:  # closed by __exit__ meanwhile
+                return
 
 
 class TcpFake:

@@ -127,6 +127,33 @@ DATAGRAM_BEHAVIOURS: dict[str, Callable[[bytes], list[bytes]]] = {
 }
 
 
+# --- DNS: a truncated UDP answer sends the client to TCP on the same port ----------
+
+
+def truncated(query: bytes) -> list[bytes]:
+    """The query sent back as a response with TC set (RFC 1035 §4.1.1 flags QR, TC, RD, RA), same ID and question."""
+    return [query[:2] + b"\x83\x80" + query[4:]]
+
+
+class TruncatingDns:
+    """DNS over UDP answers every query truncated (RFC 7766 §5: ask again over TCP); on the
+    same port over TCP, `stream` (a fault server, or Refused) misbehaves."""
+
+    def __init__(self, stream: object, address: str) -> None:
+        self.stream = stream
+        self.port: int = stream.port  # type: ignore[attr-defined]
+        self.udp = UdpFake(truncated, address, self.port)
+
+    def __enter__(self) -> "TruncatingDns":
+        self.stream.__enter__()  # type: ignore[attr-defined]
+        self.udp.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.udp.__exit__(*exc)
+        self.stream.__exit__(*exc)  # type: ignore[attr-defined]
+
+
 # --- TLS -------------------------------------------------------------------------
 
 
@@ -208,7 +235,10 @@ class Refused:
 
 
 def fault_server(kind: str, behaviour: str, address: str, tls: ssl.SSLContext | None = None) -> object:
-    """A context manager serving `behaviour` over `kind` ("udp", "tcp" or "tls") on `address`."""
+    """A context manager serving `behaviour` over `kind` ("udp", "tcp", "tls", or "dns-tcp":
+    a truncating DNS server over UDP, `behaviour` over TCP) on `address`."""
+    if kind == "dns-tcp":
+        return TruncatingDns(fault_server("tcp", behaviour, address, tls), address)
     if behaviour == "refuse":
         return Refused(address)
     if kind == "udp":

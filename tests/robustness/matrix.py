@@ -11,6 +11,7 @@ and test_matrix.py fails while the two differ.
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from typing import Callable
 
@@ -21,7 +22,7 @@ DATAGRAM = ("refuse", "silent", "garbage", "oversized", "http", "other-transacti
 STREAM = ("refuse", "silent", "close", "reset", "trickle", "oversized", "garbage", "http", "tls-for-plain")
 TLS = ("refuse", "stall-handshake", "half-tls", "plain-for-tls", "absurd-chain",
        "silent", "close", "reset", "trickle", "oversized", "garbage")
-BEHAVIOURS = {"udp": DATAGRAM, "tcp": STREAM, "tls": TLS}
+BEHAVIOURS = {"udp": DATAGRAM, "tcp": STREAM, "tls": TLS, "dns-tcp": STREAM}
 DESCRIPTIONS = {
     "refuse": "nothing listens: TCP reset, or ICMP port unreachable",
     "silent": "accepts (or receives) and never answers",
@@ -41,20 +42,29 @@ DESCRIPTIONS = {
 TIMEOUT = 1.5
 
 
-class Target(namedtuple("Target", "check module kind transport args other")):
+class Target(namedtuple("Target", "check module kind transport args other label", defaults=(None,))):
     """One check on one transport: how to run it against a server at (address, port)."""
 
     __slots__ = ()
     check: str
     module: str
-    kind: str  # the kit's server kind: udp, tcp or tls
+    kind: str  # the kit's server kind: udp, tcp, tls, or dns-tcp (UDP answers TC, then TCP)
     transport: str  # the check's -T value
     args: Callable[[str, int, dict[str, str]], list[str]]
     other: Callable[[bytes], list[bytes]] | None  # "answer for another transaction", where it means something
+    label: str | None  # the table's name, for checks without -T
 
     @property
     def name(self) -> str:
-        return f"{self.check} -T {self.transport}"
+        return self.label or f"{self.check} -T {self.transport}"
+
+    def reason(self, address: str, port: int) -> str:
+        """A regular expression for the status line's reason: it names the endpoint (the
+        record checks: the DNS server asked) and says more than that."""
+        where = re.escape(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
+        if self.module in RECORD_CHECKS:
+            return rf".*: DNS \S+ \S+ via {where}( \(TCP\))?: .{{6,}}"
+        return rf"{where}/{self.transport}: .{{6,}}"
 
     def behaviours(self) -> tuple[str, ...]:
         return tuple(b for b in BEHAVIOURS[self.kind] if b != "other-transaction" or self.other is not None)
@@ -78,6 +88,11 @@ def _sip_other(data: bytes) -> list[bytes]:
             b"Content-Length: 0\r\n\r\n"]
 
 
+def _dns_other(query: bytes) -> list[bytes]:
+    """A response to the question asked, with another ID (RFC 5452 §9.1: not a match)."""
+    return [bytes((query[0] ^ 0xFF, query[1])) + b"\x81\x80" + query[4:]]
+
+
 def _common(address: str, port: int, transport: str, files: dict[str, str]) -> list[str]:
     return ["-H", address, "-p", str(port), "-T", transport, "--ca-file", files["ca"], "-t", str(TIMEOUT)]
 
@@ -95,6 +110,16 @@ def _domain(transport: str) -> Callable[[str, int, dict[str, str]], list[str]]:
     return lambda address, port, files: _common(address, port, transport, files) + ["-d", "example.test"]
 
 
+def _records(*args: str) -> Callable[[str, int, dict[str, str]], list[str]]:
+    """A record check asking the server at (address, port) only."""
+    def argv(address: str, port: int, files: dict[str, str]) -> list[str]:
+        server = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        return [*args, "--dns-server", server, "-t", str(TIMEOUT)]
+
+    return argv
+
+
+RECORD_CHECKS = ("check_rtc.checks.dns", "check_rtc.checks.enum")
 TARGETS: tuple[Target, ...] = (
     Target("check_stun", "check_rtc.checks.stun", "udp", "udp", _stun("udp"), _stun_other),
     Target("check_stun", "check_rtc.checks.stun", "tcp", "tcp", _stun("tcp"), None),
@@ -109,6 +134,14 @@ TARGETS: tuple[Target, ...] = (
     Target("check_sip", "check_rtc.checks.sip", "tls", "wss", _domain("wss"), None),
     Target("check_xmpp", "check_rtc.checks.xmpp", "tcp", "starttls", _domain("starttls"), None),
     Target("check_xmpp", "check_rtc.checks.xmpp", "tls", "tls", _domain("tls"), None),
+    Target("check_rtc_dns", RECORD_CHECKS[0], "udp", "udp", _records("-d", "example.test"), _dns_other,
+           "check_rtc_dns (UDP)"),
+    Target("check_rtc_dns", RECORD_CHECKS[0], "dns-tcp", "tcp", _records("-d", "example.test"), None,
+           "check_rtc_dns (TC, TCP)"),
+    Target("check_enum", RECORD_CHECKS[1], "udp", "udp", _records("-n", "+442079460000"), _dns_other,
+           "check_enum (UDP)"),
+    Target("check_enum", RECORD_CHECKS[1], "dns-tcp", "tcp", _records("-n", "+442079460000"), None,
+           "check_enum (TC, TCP)"),
 )
 
 
@@ -132,6 +165,9 @@ def render() -> str:
         "shown (C: CRITICAL), a one-line reason naming the endpoint, the end before",
         "``-t`` plus half a second, peak memory under 100 MB, no traceback, no file",
         "descriptor or child process left behind. ``-``: does not apply.",
+        "check_rtc_dns and check_enum ask the fault server as ``--dns-server``; in the",
+        "(TC, TCP) rows it answers every UDP query truncated (TC), so the misbehaviour",
+        "is met over TCP on the same port (RFC 7766 §5).",
         "",
         rule,
         "check".ljust(width) + "  " + "  ".join(columns),
