@@ -82,7 +82,8 @@ def build_parser() -> options.Parser:
     return parser
 
 
-def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options as check_rtc_cert parses them: check_rtc audit builds its checks from these."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not (args.hostname or args.domain or args.file):
@@ -98,14 +99,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse(argv)
+    args = arguments(argv)
     deadline = options.start_deadline(args)
     from check_rtc.checks import runtime
 
-    runtime.execute(NAME, args, lambda: _build(args, deadline))
+    runtime.execute(NAME, args, lambda: build(args, deadline))
 
 
-def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+def build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     import datetime
 
     from check_rtc.checks import runtime

@@ -80,14 +80,19 @@ def build_parser() -> record_options.options.Parser:
 def main(argv: Sequence[str] | None = None) -> None:
     from check_rtc.checks import options
 
-    args = build_parser().parse_args(argv)
+    args = arguments(argv)
     deadline = options.start_deadline(args)
     from check_rtc.checks import runtime
 
-    runtime.execute(NAME, args, lambda: _build(args, deadline))
+    runtime.execute(NAME, args, lambda: build(args, deadline))
 
 
-def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options as check_rtc_dns parses them: check_rtc audit builds its checks from these."""
+    return build_parser().parse_args(argv)
+
+
+def build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     from check_rtc.checks import records
 
     return records.build_check(NAME, lambda: _run(args, deadline), args)

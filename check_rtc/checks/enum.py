@@ -52,13 +52,19 @@ def build_parser() -> record_options.options.Parser:
 def main(argv: Sequence[str] | None = None) -> None:
     from check_rtc.checks import options
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    _validate(parser, args)
+    args = arguments(argv)
     deadline = options.start_deadline(args)
     from check_rtc.checks import runtime
 
-    runtime.execute(NAME, args, lambda: _build(args, deadline))
+    runtime.execute(NAME, args, lambda: build(args, deadline))
+
+
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options as check_enum parses them: check_rtc audit builds its checks from these."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _validate(parser, args)
+    return args
 
 
 def _validate(parser: record_options.options.Parser, args: argparse.Namespace) -> None:
@@ -83,7 +89,7 @@ def _validate(parser: record_options.options.Parser, args: argparse.Namespace) -
         parser.error(f"--expect-regex: {exc}")
 
 
-def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+def build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     from check_rtc.checks import records
 
     return records.build_check(NAME, lambda: _run(args, deadline), args)

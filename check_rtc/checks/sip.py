@@ -72,7 +72,12 @@ def build_parser() -> options.Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    options.run(NAME, build_parser(), _build, argv, _refine)
+    options.run(NAME, build_parser(), build, argv, _refine)
+
+
+def arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """The options as check_sip parses them: check_rtc audit builds its checks from these."""
+    return options.parse(build_parser(), argv, _refine)
 
 
 def _refine(parser: options.Parser, args: argparse.Namespace) -> None:
@@ -82,7 +87,7 @@ def _refine(parser: options.Parser, args: argparse.Namespace) -> None:
         parser.error("--uri, --from and --user-agent must be one line")
 
 
-def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+def build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     from check_rtc.checks import runtime
 
     settings = _settings(args)  # before probing: an unreadable password file is UNKNOWN

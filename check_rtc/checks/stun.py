@@ -38,10 +38,15 @@ def build_parser() -> options.Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    options.run(NAME, build_parser(), _build, argv)
+    options.run(NAME, build_parser(), build, argv)
 
 
-def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+def arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """The options as check_stun parses them: check_rtc audit builds its checks from these."""
+    return options.parse(build_parser(), argv)
+
+
+def build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     from check_rtc.checks import runtime
 
     from check_rtc.checks.findings import FindingContext

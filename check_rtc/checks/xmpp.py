@@ -81,10 +81,15 @@ def _refine(parser: options.Parser, args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    options.run(NAME, build_parser(), _build, argv, _refine)
+    options.run(NAME, build_parser(), build, argv, _refine)
 
 
-def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+def arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """The options as check_xmpp parses them: check_rtc audit builds its checks from these."""
+    return options.parse(build_parser(), argv, _refine)
+
+
+def build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
     from check_rtc.checks import runtime
     from check_rtc.checks.findings import FindingContext
 
