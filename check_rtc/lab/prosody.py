@@ -2,8 +2,9 @@
 """prosody (XMPP server, RFC 6120) on loopback for the lab.
 
 c2s on `c2s_port` (STARTTLS, required unless require_encryption=False; SASL
-PLAIN offered before TLS with plain_before_tls=True), s2s on
-`s2s_port`, direct TLS (XEP-0368) on `c2s_tls_port` and `s2s_tls_port`, all on
+PLAIN offered before TLS with plain_before_tls=True), s2s on `s2s_port`
+(STARTTLS required as on c2s unless s2s_require_encryption says otherwise),
+direct TLS (XEP-0368) on `c2s_tls_port` and `s2s_tls_port`, all on
 127.0.0.1 and ::1. One registered account: `jid` (monitor@DOMAIN) / `password`.
 """
 
@@ -38,7 +39,7 @@ component_ports = {{}}
 modules_enabled = {{ "roster"; "saslauth"; "tls"; "dialback"; "disco"; "ping"; "time"; "version"; "uptime"; "posix"; }}
 allow_unencrypted_plain_auth = {plain}  -- true: SASL PLAIN offered before TLS (a finding)
 c2s_require_encryption = {require}
-s2s_require_encryption = {require}
+s2s_require_encryption = {s2s_require}
 s2s_secure_auth = false
 authentication = "internal_hashed"
 storage = "internal"
@@ -53,18 +54,21 @@ VirtualHost "{domain}"
 class Prosody(Daemon):
     """A prosody instance. Attributes: c2s_port, s2s_port, c2s_tls_port,
     s2s_tls_port, domain, username, jid, password, require_encryption,
-    plain_before_tls, cert."""
+    s2s_require_encryption, plain_before_tls, cert."""
 
     kind = "prosody"
 
     def __init__(self, run_dir: Path, certs: Certs, *, require_encryption: bool = True,
                  cert: str = "good", c2s_port: int | None = None, s2s_port: int | None = None,
                  c2s_tls_port: int | None = None, s2s_tls_port: int | None = None,
-                 plain_before_tls: bool = False) -> None:
+                 plain_before_tls: bool = False, s2s_require_encryption: bool | None = None) -> None:
         super().__init__(run_dir)
         self.certs, self.cert = certs, cert
         self.domain = certs.domain
         self.require_encryption = require_encryption
+        # None: as c2s; False with require_encryption=True: STARTTLS optional on c2s only
+        self.s2s_require_encryption = require_encryption if s2s_require_encryption is None \
+            else s2s_require_encryption
         self.plain_before_tls = plain_before_tls
         self.c2s_port = c2s_port if c2s_port is not None else pick_port()
         self.s2s_port = s2s_port if s2s_port is not None else pick_port()
@@ -86,8 +90,8 @@ class Prosody(Daemon):
         (self.run_dir / "certs").mkdir(exist_ok=True)  # empty: avoids an indexing error
         self.config_path.write_text(_CONFIG.format(
             run=self.run_dir, c2s=self.c2s_port, s2s=self.s2s_port, c2s_tls=self.c2s_tls_port,
-            s2s_tls=self.s2s_tls_port, require="true" if self.require_encryption else "false",
-            plain="true" if self.plain_before_tls else "false",
+            s2s_tls=self.s2s_tls_port, require=_lua(self.require_encryption),
+            s2s_require=_lua(self.s2s_require_encryption), plain=_lua(self.plain_before_tls),
             cert=self.certs.fullchain(self.cert), key=self.certs.key(self.cert),
             domain=self.domain))
         self._register()
@@ -106,3 +110,7 @@ class Prosody(Daemon):
 
     def command(self) -> list[str]:
         return ["prosody", "--config", str(self.config_path), "-F"]
+
+
+def _lua(flag: bool) -> str:
+    return "true" if flag else "false"
