@@ -98,6 +98,21 @@ DEMO_COMMANDS: tuple[DemoCommand, ...] = (
     # A failure: a SIP domain the certificate does not name.
     DemoCommand("check_rtc_cert", "check_rtc.checks.cert",
                 "-P sip -H 127.0.0.1 -d other.example -p {sip.tls_ports[0]} --ca-file {ca}"),
+    DemoCommand("check_rtc_dns", "check_rtc.checks.dns",
+                "-d {domain} --dns-server 127.0.0.1:{dns.port} --ns-port {dns.port} -w 0.5 -c 1"),
+    # Failures: an SRV target without an address, and --dnssec where nothing is signed.
+    DemoCommand("check_rtc_dns", "check_rtc.checks.dns",
+                "-d broken.{domain} --dns-server [::1]:{dns.port} --ns-port {dns.port} --services sip"),
+    DemoCommand("check_rtc_dns", "check_rtc.checks.dns",
+                "-d {domain} --dns-server 127.0.0.1:{dns.port} --ns-port {dns.port} --services stun --dnssec"),
+    DemoCommand("check_enum", "check_rtc.checks.enum",
+                "-n +442079460001 --dns-server 127.0.0.1:{dns.port} --suffix e164.arpa --suffix e164.{domain}"
+                " --expect sip:02079460001@{domain}"),
+    DemoCommand("check_enum", "check_rtc.checks.enum", "-n +442079460002 --dns-server 127.0.0.1:{dns.port} -v"),
+    # Failures: a catastrophic-backtracking regexp from the zone, and suffixes that disagree.
+    DemoCommand("check_enum", "check_rtc.checks.enum", "-n +442079460003 --dns-server 127.0.0.1:{dns.port}"),
+    DemoCommand("check_enum", "check_rtc.checks.enum",
+                "-n +442079460000 --dns-server 127.0.0.1:{dns.port} --suffix e164.arpa --suffix e164.{domain}"),
 )
 
 
