@@ -113,6 +113,10 @@ DEMO_COMMANDS: tuple[DemoCommand, ...] = (
     DemoCommand("check_enum", "check_rtc.checks.enum", "-n +442079460003 --dns-server 127.0.0.1:{dns.port}"),
     DemoCommand("check_enum", "check_rtc.checks.enum",
                 "-n +442079460000 --dns-server 127.0.0.1:{dns.port} --suffix e164.arpa --suffix e164.{domain}"),
+    # Everything at once: the lab's domain found in its DNS, every area, a report with remedies.
+    DemoCommand("check_rtc", "check_rtc.checks.rtc",
+                "audit {domain} --dns-server 127.0.0.1:{dns.port} --ns-port {dns.port} --ca-file {ca}"
+                " --turn-user {turn.username} --turn-password-file {turn_password_file} -n +442079460000"),
 )
 
 
