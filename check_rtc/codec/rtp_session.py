@@ -45,8 +45,10 @@ class RtpSession:
     """Send RTP every `ptime` seconds from `start` for `duration`; report and listen."""
 
     def __init__(self, ssrc: int, payload_type: int, clock_rate: int, ptime: float, start: float, duration: float,
-                 cname: str, ntp_offset: float, rng: random.Random | None = None) -> None:
+                 cname: str, ntp_offset: float, rng: random.Random | None = None, payload: bytes | None = None) -> None:
         self.ssrc, self.payload_type, self.clock_rate, self.ptime = ssrc, payload_type, clock_rate, ptime
+        # Every packet carries `payload` (a frame of a test tone), or G.711 silence of the packet's size.
+        self.payload = payload if payload is not None else bytes([SILENCE]) * round(ptime * clock_rate)
         self.start, self.end = start, start + duration
         self.cname, self.ntp_offset = cname, ntp_offset
         self.rng = rng or random.Random()
@@ -86,10 +88,10 @@ class RtpSession:
         samples = round(self.ptime * self.clock_rate)
         timestamp = (self.timestamp_base + self.sent_packets * samples) & 0xFFFFFFFF
         header = rtcp.RtpHeader(self.sent_packets == 0, self.payload_type, self.sequence, timestamp, self.ssrc, (),
-                                bytes([SILENCE]) * samples)
+                                self.payload)
         self.sequence = (self.sequence + 1) & 0xFFFF
         self.sent_packets += 1
-        self.sent_octets += samples
+        self.sent_octets += len(self.payload)
         return rtcp.encode_rtp(header)
 
     def _report(self, now: float, extra: tuple[rtcp.Packet, ...]) -> bytes:

@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """SIP message codec (codec layer; RFC 3261 §7, §18.3, §20, §25).
 
-Builds requests as bytes and parses responses: one whole message from a
-datagram or a WebSocket message (RFC 7118 §5), or a byte stream cut into
-messages by Content-Length (RFC 3261 §18.3) with StreamFramer. No I/O, no
-clock. Malformed input raises DecodeError, with a message that starts with
-"SIP ", and nothing else.
+Builds requests (and our answers to a peer's requests) as bytes and parses
+responses and requests: one whole message from a datagram or a WebSocket
+message (RFC 7118 §5), or a byte stream cut into messages by Content-Length
+(RFC 3261 §18.3) with StreamFramer. No I/O, no clock. Malformed input
+raises DecodeError, with a message that starts with "SIP ", and nothing
+else.
 
 Only what a client needs to judge an answer is interpreted: the status line,
 header fields by name (compact forms folded into long ones, RFC 3261 §7.3.3),
-the top Via's branch, CSeq, and the auth-params of a digest challenge.
+the top Via's branch, CSeq, the auth-params of a digest challenge, and the
+URI and parameters of name-addr values (Contact, Record-Route, To's tag).
 """
 
 from __future__ import annotations
@@ -35,14 +37,11 @@ COMPACT_FORMS = {
 }
 
 
-class Response(namedtuple("Response", "code reason headers body")):
-    """A SIP response: status code, reason phrase, (lower-case name, value) pairs, body."""
+class _Fields:
+    """Header access shared by Response and Request (`headers`: lower-case name, value pairs)."""
 
     __slots__ = ()
-    code: int
-    reason: str
     headers: tuple[tuple[str, str], ...]
-    body: bytes
 
     def get(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), or None."""
@@ -54,11 +53,34 @@ class Response(namedtuple("Response", "code reason headers body")):
         return [value for key, value in self.headers if key == wanted]
 
 
+class Response(_Fields, namedtuple("Response", "code reason headers body")):
+    """A SIP response: status code, reason phrase, (lower-case name, value) pairs, body."""
+
+    __slots__ = ()
+    code: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+class Request(_Fields, namedtuple("Request", "method uri headers body")):
+    """A SIP request a peer sent us (a BYE within our call): method, Request-URI, headers, body."""
+
+    __slots__ = ()
+    method: str
+    uri: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
 class RequestSpec(namedtuple(
         "RequestSpec", "method uri via_transport via_host via_port from_uri from_tag to_uri call_id cseq "
-                       "branch user_agent extra_headers",
-        defaults=("check_sip", ()))):
-    """Everything that goes into one request; the probe fills it, encode_request() writes it."""
+                       "branch user_agent extra_headers to_tag body content_type",
+        defaults=("check_sip", (), "", b"", ""))):
+    """Everything that goes into one request; the probe fills it, encode_request() writes it.
+
+    `to_tag` is the remote tag of a dialog (RFC 3261 §12.2.1.1), `body` goes with `content_type`.
+    """
 
     __slots__ = ()
     method: str
@@ -74,6 +96,9 @@ class RequestSpec(namedtuple(
     branch: str
     user_agent: str
     extra_headers: tuple[tuple[str, str], ...]
+    to_tag: str
+    body: bytes
+    content_type: str
 
 
 def new_branch() -> str:
@@ -96,7 +121,7 @@ def encode_request(spec: RequestSpec) -> bytes:
         # RFC 3261 §8.1.1.6: "A UAC MUST insert a Max-Forwards header field ... 70"
         "Max-Forwards: 70",
         f"From: <{spec.from_uri}>;tag={spec.from_tag}",
-        f"To: <{spec.to_uri}>",
+        f"To: <{spec.to_uri}>" + (f";tag={spec.to_tag}" if spec.to_tag else ""),
         f"Call-ID: {spec.call_id}",
         f"CSeq: {spec.cseq} {spec.method}",
         f"User-Agent: {spec.user_agent}",
@@ -104,12 +129,55 @@ def encode_request(spec: RequestSpec) -> bytes:
         "Accept: application/sdp",
     ]
     lines += [f"{name}: {value}" for name, value in spec.extra_headers]
+    if spec.content_type:
+        lines.append(f"Content-Type: {spec.content_type}")
+    lines += [f"Content-Length: {len(spec.body)}", "", ""]
+    return "\r\n".join(lines).encode("utf-8") + spec.body
+
+
+def encode_response(request: Request, code: int, reason: str, to_tag: str,
+                    extra_headers: tuple[tuple[str, str], ...] = ()) -> bytes:
+    """Our answer to a peer's request (a BYE within our call), without a body.
+
+    RFC 3261 §8.2.6.2: "The From field of the response MUST equal the From header field of
+    the request. The Call-ID ... MUST equal ... The CSeq ... MUST equal ... The Via header
+    field values in the response MUST equal the Via header field values in the request".
+    """
+    to = request.get("to") or ""
+    if ";tag=" not in to.replace(" ", "").lower():
+        to += f";tag={to_tag}"
+    lines = [f"SIP/2.0 {code} {reason}"]
+    lines += [f"Via: {via}" for via in request.get_all("via")]
+    lines += [f"From: {request.get('from') or ''}", f"To: {to}", f"Call-ID: {request.get('call-id') or ''}",
+              f"CSeq: {request.get('cseq') or ''}"]
+    lines += [f"{name}: {value}" for name, value in extra_headers]
     lines += ["Content-Length: 0", "", ""]
     return "\r\n".join(lines).encode("utf-8")
 
 
 def decode_response(data: bytes) -> Response:
     """One whole response (a datagram, a WebSocket message, or a framed stream message)."""
+    first, headers, body = _decode(data)
+    code, reason = _status_line(first)
+    return Response(code, reason, headers, body)
+
+
+def is_response(data: bytes) -> bool:
+    """RFC 3261 §7: a response starts with the SIP-Version, a request with its method."""
+    return data.lstrip(b"\r\n")[:8].upper() == b"SIP/2.0 "
+
+
+def decode_request(data: bytes) -> Request:
+    """One whole request; RFC 3261 §7.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF."""
+    first, headers, body = _decode(data.lstrip(b"\r\n"))
+    parts = first.split(" ")
+    if len(parts) != 3 or parts[2].upper() != "SIP/2.0" or not parts[0].isalpha() or not parts[1]:
+        raise DecodeError(f"SIP request line expected, got {first[:40]!r}")
+    return Request(parts[0].upper(), parts[1], headers, body)
+
+
+def _decode(data: bytes) -> tuple[str, tuple[tuple[str, str], ...], bytes]:
+    """The first line, the header fields and the body of one whole message."""
     head, separator, body = data.partition(b"\r\n\r\n")
     if not separator:
         head, separator, body = data.partition(b"\n\n")  # RFC 3261 §7.5: bare LF tolerated
@@ -118,12 +186,11 @@ def decode_response(data: bytes) -> Response:
     if len(head) > MAX_HEADER_BYTES:
         raise DecodeError(f"SIP header section exceeds {MAX_HEADER_BYTES} bytes")
     lines = _unfold(_text(head).splitlines())
-    code, reason = _status_line(lines[0] if lines else "")
     headers = tuple(_header(line) for line in lines[1:] if line)
     length = content_length(headers)
     if length is not None and length > len(body):
         raise DecodeError(f"SIP body is truncated ({len(body)} of {length} bytes)")
-    return Response(code, reason, headers, body if length is None else body[:length])
+    return (lines[0] if lines else ""), headers, body if length is None else body[:length]
 
 
 def _text(head: bytes) -> str:
@@ -275,3 +342,43 @@ def _quoted(text: str, index: int) -> tuple[str, int]:
         value.append(char)
         index += 1
     raise DecodeError("SIP challenge has an unterminated quoted string")
+
+
+def split_values(values: list[str]) -> list[str]:
+    """RFC 3261 §7.3.1: comma-separated values of one header field, commas inside <> or quotes kept."""
+    items = []
+    for value in values:
+        depth, quoted, start = 0, False, 0
+        for index, char in enumerate(value):
+            if char == '"':
+                quoted = not quoted
+            elif not quoted and char in "<>":
+                depth += 1 if char == "<" else -1
+            elif char == "," and not quoted and depth <= 0:
+                items.append(value[start:index].strip())
+                start = index + 1
+        items.append(value[start:].strip())
+    return [item for item in items if item]
+
+
+def addr_uri(value: str) -> str:
+    """RFC 3261 §20.10: the URI of a name-addr ('"A" <sip:a@b>;p') or addr-spec ('sip:a@b;p')."""
+    opening = value.find("<")
+    if opening >= 0:
+        closing = value.find(">", opening)
+        if closing < 0:
+            raise DecodeError(f"SIP name-addr without '>': {value[:40]!r}")
+        return value[opening + 1 : closing].strip()
+    # §20.10: without <>, a ';' starts the header parameters, not URI parameters.
+    return value.split(";", 1)[0].strip()
+
+
+def header_param(value: str, name: str) -> str | None:
+    """A header parameter after the URI (e.g. To's "tag", RFC 3261 §19.3), or None."""
+    closing = value.find(">")
+    params = value[closing + 1 :] if closing >= 0 else value.partition(";")[2]
+    for param in params.split(";"):
+        key, _, text = param.partition("=")
+        if key.strip().lower() == name:
+            return text.strip()
+    return None
