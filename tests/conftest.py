@@ -33,6 +33,7 @@ MODULES = {"check_stun": "check_rtc.checks.stun", "check_turn": "check_rtc.check
            "check_xmpp": "check_rtc.checks.xmpp", "check_rtc_cert": "check_rtc.checks.cert"}
 MODULES.update(check_rtc_dns="check_rtc.checks.dns", check_enum="check_rtc.checks.enum")
 MODULES["check_rtcp"] = "check_rtc.checks.rtcp"
+MODULES["check_rtc_call"] = "check_rtc.checks.call"
 MODULES["check_rtc"] = "check_rtc.checks.rtc"
 STATUS_LINE = re.compile(r"^(?P<name>[A-Z]+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN) - (?P<summary>[^|]*?)(?: \| (?P<perfdata>.*))?$")
 

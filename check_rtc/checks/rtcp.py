@@ -75,7 +75,7 @@ def build_parser() -> options.Parser:
     source.add_argument("--pcap", metavar="FILE", help="every RTP/RTCP stream of a pcap or pcapng capture")
     source.add_argument("--snmp", metavar="HOST", help="the RTP-MIB receiver table (RFC 2959) of HOST, -p port")
     _add_media_options(parser)
-    _add_quality_thresholds(parser)
+    add_quality_thresholds(parser)
     turn_options.add_credential_options(parser.add_argument_group("TURN (--turn)"))
     from check_rtc import snmp
 
@@ -95,7 +95,7 @@ def _add_media_options(parser: options.Parser) -> None:
                             "instead of every stream")
 
 
-def _add_quality_thresholds(parser: options.Parser) -> None:
+def add_quality_thresholds(parser: options.Parser) -> None:
     group = parser.add_argument_group("quality thresholds (Nagios ranges)")
     group.add_argument("--warning-mos", metavar="MOS", type=mos_range, help="MOS below this is WARNING (e.g. 3.6)")
     group.add_argument("--critical-mos", metavar="MOS", type=mos_range, help="MOS below this is CRITICAL (e.g. 3.1)")

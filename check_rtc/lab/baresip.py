@@ -16,10 +16,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .daemon import LOOPBACKS, Daemon, _die_with_parent
+from .daemon import LOOPBACKS, Daemon, StartError, _die_with_parent
 from .ports import pick_port
 
 MODULES = ("g711.so", "ausine.so", "aufile.so", "aubridge.so", "rtcpsummary.so", "account.so", "menu.so")
+# Wideband codecs a far end may also offer (Debian's baresip-core ships both).
+CODEC_MODULES = {"g722": "g722.so", "opus": "opus.so"}
+REGISTER_SECONDS = 10.0
 CALL_MARGIN_SECONDS = 15
 
 _CONFIG = """\
@@ -41,9 +44,10 @@ module_path /usr/lib/baresip/modules
 """
 
 
-def _write_config(directory: Path, sip_port: int, rtp_first: int, account: str) -> None:
+def _write_config(directory: Path, sip_port: int, rtp_first: int, account: str,
+                  codecs: tuple[str, ...] = ()) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    modules = "\n".join(f"module {name}" for name in MODULES)
+    modules = "\n".join(f"module {name}" for name in MODULES + tuple(CODEC_MODULES[c] for c in codecs))
     (directory / "config").write_text(_CONFIG.format(sip_port=sip_port, rtp_first=rtp_first,
                                                      rtp_last=rtp_first + 9, dns_port=pick_port(),
                                                      modules=modules))
@@ -52,14 +56,22 @@ def _write_config(directory: Path, sip_port: int, rtp_first: int, account: str) 
 
 
 class Baresip(Daemon):
-    """The auto-answering callee; attributes sip_port, rtp_ports (first, last)."""
+    """The auto-answering callee; attributes sip_port, rtp_ports (first, last).
+
+    `registrar` ("host:port" of a kamailio over UDP) makes it register its
+    `users` there as USER@`domain` instead of taking calls only directly; each
+    user is "NAME" (answers at once) or "NAME:manual" (rings and never
+    answers). `codecs` adds "g722" and "opus" to G.711.
+    """
 
     kind = "baresip"
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, *, registrar: str | None = None, domain: str = "example.test",
+                 users: tuple[str, ...] = ("callee",), codecs: tuple[str, ...] = ()) -> None:
         super().__init__(run_dir)
         self.sip_port = pick_port()
         self.rtp_first = pick_port(span=10)
+        self.registrar, self.domain, self.users, self.codecs = registrar, domain, users, codecs
 
     @property
     def rtp_ports(self) -> tuple[int, int]:
@@ -78,7 +90,24 @@ class Baresip(Daemon):
 
     def write_config(self) -> None:
         _write_config(self.run_dir / "home", self.sip_port, self.rtp_first,
-                      f"<sip:callee@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto")
+                      "\n".join(self._account(user) for user in self.users), self.codecs)
+
+    def _account(self, user: str) -> str:
+        name, _, mode = user.partition(":")
+        if self.registrar is None:
+            return f"<sip:{name}@127.0.0.1:{self.sip_port}>;regint=0;answermode={mode or 'auto'}"
+        return (f"<sip:{name}@{self.domain}>;outbound=\"sip:{self.registrar};transport=udp\";regint=60;"
+                f"answermode={mode or 'auto'}")
+
+    def wait_registered(self) -> None:
+        """Until the registrar confirmed every user (baresip logs "[1 binding]" per 200 OK)."""
+        import time
+
+        deadline = time.monotonic() + REGISTER_SECONDS
+        while self.log_path.read_text(errors="replace").count("binding]") < len(self.users):
+            if time.monotonic() > deadline:
+                raise StartError(f"baresip did not register {self.users}: {self.log_tail()}")
+            time.sleep(0.05)
 
     def command(self) -> list[str]:
         return ["baresip", "-f", str(self.run_dir / "home")]

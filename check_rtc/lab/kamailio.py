@@ -7,6 +7,9 @@ with `options_code` (default 200) and everything else with 404, statelessly.
 With `auth_user`/`auth_password` it first challenges OPTIONS with a 401 digest
 challenge (auth module, RFC 3261 §22; qop=auth; `auth_algorithm` MD5 or
 SHA-256, RFC 8760). `chain=False` serves the leaf without its intermediates.
+`proxy=True` makes it a registrar and proxy for test calls instead (tm, rr,
+usrloc, registrar; see _PROXY_ROUTE), challenging INVITEs with 407 when
+`auth_user` is set.
 """
 
 from __future__ import annotations
@@ -47,17 +50,7 @@ loadmodule "xhttp.so"
 loadmodule "websocket.so"
 modparam("tls", "config", "{run}/tls.cfg")
 {auth_modules}
-request_route {{
-    # answer the source address, as NAT-friendly deployments do (RFC 3581)
-    force_rport();
-    # core 'method' test: is_method() lives in textops, which is not loaded
-    if (method == "OPTIONS") {{
-{auth_check}        sl_send_reply("{code}", "{reason}");
-        exit;
-    }}
-    sl_send_reply("404", "Not Found");
-    exit;
-}}
+{routing}
 
 event_route[xhttp:request] {{
     set_reply_close();
@@ -84,6 +77,103 @@ ca_list = {ca}
 method = TLSv1.2+
 verify_certificate = no
 require_certificate = no
+"""
+
+
+_OPTIONS_ROUTE = """\
+request_route {{
+    # answer the source address, as NAT-friendly deployments do (RFC 3581)
+    force_rport();
+    # core 'method' test: is_method() lives in textops, which is not loaded
+    if (method == "OPTIONS") {{
+{auth_check}        sl_send_reply("{code}", "{reason}");
+        exit;
+    }}
+    sl_send_reply("404", "Not Found");
+    exit;
+}}
+"""
+
+# A registrar and record-routing proxy (RFC 3261 §10, §16) for calls to registered users, with the
+# failures a test call must report: 486 for "busy", 404 for a user not registered, "oneway"
+# (the offer's RTP port rewritten to a port nobody reads: the far end's audio never arrives) and
+# "moved" (the answer's RTP port rewritten: our audio goes nowhere, the far end's comes from
+# another port than its answer says). Both reach the registered "callee".
+_PROXY_MODULES = """\
+loadmodule "tm.so"
+loadmodule "rr.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("usrloc", "db_mode", 0)
+"""
+
+_PROXY_ROUTE = """\
+request_route {{
+    force_rport();
+    if (!mf_process_maxfwd_header("10")) {{
+        sl_send_reply("483", "Too Many Hops");
+        exit;
+    }}
+    if (method == "OPTIONS" && $rU == $null) {{
+        sl_send_reply("200", "OK");
+        exit;
+    }}
+    if (has_totag()) {{
+        if (loose_route()) {{
+            t_relay();
+        }} else if (method == "ACK") {{
+            if (t_check_trans()) {{
+                t_relay();
+            }}
+        }} else {{
+            sl_send_reply("404", "Not Here");
+        }}
+        exit;
+    }}
+    if (method == "CANCEL") {{
+        if (t_check_trans()) {{
+            t_relay();
+        }}
+        exit;
+    }}
+    t_check_trans();
+    if (method == "REGISTER") {{
+        save("location");
+        exit;
+    }}
+{auth_check}    if ($rU == "busy") {{
+        sl_send_reply("486", "Busy Here");
+        exit;
+    }}
+    if ($rU == "oneway") {{
+        subst_body("/m=audio [0-9]+/m=audio {blackhole}/");
+        $rU = "callee";
+    }}
+    if ($rU == "moved") {{
+        $rU = "callee";
+        t_on_reply("MOVE_ANSWER");
+    }}
+    record_route();
+    if (!lookup("location")) {{
+        sl_send_reply("404", "Not Found");
+        exit;
+    }}
+    t_relay();
+}}
+
+onreply_route[MOVE_ANSWER] {{
+    subst_body("/m=audio [0-9]+/m=audio {blackhole}/");
+}}
+"""
+
+# pv_proxy_authenticate checks the digest against a plain-text password; 407 for an INVITE (RFC 3261 §22.3).
+_PROXY_AUTH_CHECK = """\
+    if (method == "INVITE" && ($au != "{user}" || !pv_proxy_authenticate("{realm}", "{password}", "0"))) {{
+        proxy_challenge("{realm}", "1");
+        exit;
+    }}
 """
 
 
@@ -127,8 +217,11 @@ class Kamailio(Daemon):
                  port: int | None = None, tls_ports: tuple[int, int] | None = None,
                  ws_port: int | None = None, wss_port: int | None = None, chain: bool = True,
                  auth_user: str | None = None, auth_password: str | None = None,
-                 auth_algorithm: str = "MD5") -> None:
+                 auth_algorithm: str = "MD5", proxy: bool = False) -> None:
         super().__init__(run_dir)
+        # proxy: a registrar and proxy for test calls (_PROXY_ROUTE) instead of the OPTIONS answerer
+        self.proxy = proxy
+        self.blackhole_port = pick_port()
         self.chain = chain
         self.auth_user, self.auth_password, self.auth_algorithm = auth_user, auth_password, auth_algorithm
         self.certs, self.cert = certs, cert
@@ -172,12 +265,16 @@ class Kamailio(Daemon):
             cert=self.certs.fullchain(self.cert) if self.chain else self.certs.cert(self.cert),
             key=self.certs.key(self.cert), ca=self.certs.ca_cert))
         auth = self.auth_user is not None
+        modules = _AUTH_MODULES.format(algorithm=self.auth_algorithm) if auth else ""
+        check = (_PROXY_AUTH_CHECK if self.proxy else _AUTH_CHECK).format(
+            user=self.auth_user, realm=self.domain, password=self.auth_password) if auth else ""
+        if self.proxy:
+            routing = _PROXY_ROUTE.format(auth_check=check, blackhole=self.blackhole_port)
+            modules += _PROXY_MODULES
+        else:
+            routing = _OPTIONS_ROUTE.format(auth_check=check, code=self.options_code, reason=self.options_reason)
         self.config_path.write_text(_CONFIG.format(
-            domain=self.domain, listens=self._listens(), run=self.run_dir,
-            code=self.options_code, reason=self.options_reason,
-            auth_modules=_AUTH_MODULES.format(algorithm=self.auth_algorithm) if auth else "",
-            auth_check=_AUTH_CHECK.format(user=self.auth_user, realm=self.domain,
-                                          password=self.auth_password) if auth else ""))
+            domain=self.domain, listens=self._listens(), run=self.run_dir, auth_modules=modules, routing=routing))
 
     @property
     def config_path(self) -> Path:

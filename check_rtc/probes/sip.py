@@ -109,36 +109,16 @@ class OptionsProbe:
         observation = SipObservation(endpoint)
         if not endpoint.is_stream:
             with closing(datagram.open_datagram(endpoint)) as udp:
-                return self._ask(_Datagrams(udp), endpoint, observation, deadline)
+                return self._ask(Datagrams(udp), endpoint, observation, deadline)
         sock: socket.socket = stream.connect(endpoint, deadline)
         with closing(sock):
             if endpoint.is_tls:
-                sock = self._start_tls(sock, observation, deadline)
-            channel: _Channel = _Stream(sock)
+                assert self.tls_context is not None
+                sock = start_tls(sock, self.tls_context, self.settings.name, observation, deadline)
+            channel: Channel = Stream(sock)
             if endpoint.transport in ("ws", "wss"):
                 channel = _WebSockets(self._websocket(sock, endpoint, deadline))
             return self._ask(channel, endpoint, observation, deadline)
-
-    def _start_tls(self, sock: socket.socket, observation: SipObservation, deadline: Deadline) -> ssl.SSLSocket:
-        from check_rtc import identity
-
-        assert self.tls_context is not None
-        tls = stream.start_tls(sock, self.tls_context, self.settings.name, deadline)
-        observation.tls_version = tls.version()
-        cert = tls.getpeercert()
-        if not cert:  # --insecure: nothing verified, nothing to report
-            return tls
-        observation.cert_subject = identity.subject_name(cert)
-        observation.cert_days = _days_left(cert)
-        try:
-            # RFC 5922 §7.1: the SIP domain in a "sip" URI-ID or a DNS-ID;
-            # §7.2: "wildcard ... MUST NOT be accepted".
-            observation.identity = identity.verify_identity(
-                cert, self.settings.name, uri_schemes=("sip",), allow_wildcards=False)
-        except identity.IdentityError as exc:
-            tls.close()
-            raise identity.IdentityError(f"TLS identity: {exc}") from None
-        return tls
 
     def _websocket(self, sock: socket.socket, endpoint: Endpoint, deadline: Deadline) -> WebSocket:
         from check_rtc.transport.websocket import WebSocket
@@ -148,7 +128,7 @@ class OptionsProbe:
                              endpoint.transport == "wss", deadline)
         return connection
 
-    def _ask(self, channel: _Channel, endpoint: Endpoint, observation: SipObservation,
+    def _ask(self, channel: Channel, endpoint: Endpoint, observation: SipObservation,
              deadline: Deadline) -> SipObservation:
         """OPTIONS, and once more with credentials if challenged and we have them."""
         dialog = _Dialog(self.settings, endpoint, channel.local_address())
@@ -163,6 +143,28 @@ class OptionsProbe:
         observation.server = response.get("server") or response.get("user-agent")
         observation.allow = response.get("allow")
         return observation
+
+
+def start_tls(sock: socket.socket, context: ssl.SSLContext, name: str, observation: SipObservation,
+              deadline: Deadline) -> ssl.SSLSocket:
+    """TLS to the SIP domain `name`; the version and certificate facts go into `observation`."""
+    from check_rtc import identity
+
+    tls = stream.start_tls(sock, context, name, deadline)
+    observation.tls_version = tls.version()
+    cert = tls.getpeercert()
+    if not cert:  # --insecure: nothing verified, nothing to report
+        return tls
+    observation.cert_subject = identity.subject_name(cert)
+    observation.cert_days = _days_left(cert)
+    try:
+        # RFC 5922 §7.1: the SIP domain in a "sip" URI-ID or a DNS-ID;
+        # §7.2: "wildcard ... MUST NOT be accepted".
+        observation.identity = identity.verify_identity(cert, name, uri_schemes=("sip",), allow_wildcards=False)
+    except identity.IdentityError as exc:
+        tls.close()
+        raise identity.IdentityError(f"TLS identity: {exc}") from None
+    return tls
 
 
 def _days_left(cert: dict[str, object]) -> float | None:
@@ -218,7 +220,7 @@ class _Dialog:
         return self.request(((challenge.header, value),))
 
 
-class _Channel:
+class Channel:
     """One way to move whole SIP messages: datagrams, a framed stream, or WebSocket messages."""
 
     reliable = True
@@ -238,7 +240,7 @@ class _Channel:
         raise NotImplementedError
 
 
-class _Datagrams(_Channel):
+class Datagrams(Channel):
     reliable = False
 
     def send(self, data: bytes, deadline: Deadline) -> None:
@@ -249,7 +251,7 @@ class _Datagrams(_Channel):
         return [] if data is None else [data]
 
 
-class _Stream(_Channel):
+class Stream(Channel):
     def __init__(self, sock: socket.socket) -> None:
         super().__init__(sock)
         self.framer = sip.StreamFramer()
@@ -272,7 +274,7 @@ class _Stream(_Channel):
         return messages
 
 
-class _WebSockets(_Channel):
+class _WebSockets(Channel):
     def __init__(self, connection: WebSocket) -> None:
         super().__init__(connection.sock)
         self.connection = connection
@@ -325,7 +327,7 @@ class _Outcome:
         return TransportTimeout(text)
 
 
-def _exchange(channel: _Channel, request: tuple[bytes, RequestKey], endpoint: Endpoint,
+def _exchange(channel: Channel, request: tuple[bytes, RequestKey], endpoint: Endpoint,
               deadline: Deadline) -> Answered:
     """Run one client transaction over `channel` until its final answer, or raise."""
     data, key = request

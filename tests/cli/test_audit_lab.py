@@ -80,7 +80,8 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
         zone = _edited(service_zone(BROKEN, ports), {
             f'@ IN NAPTR 120 10 "s" "RELAY:turn.tls" "" _turns._tcp.{BROKEN}.\n': "",
             f"_turns._tcp IN SRV 10 0 {ports.turns} turn.{BROKEN}.\n": "",
-            f"_stun._udp IN SRV 10 0 {ports.turn} stun.{BROKEN}.": f"_stun._udp IN SRV 10 0 {ports.turn} alias.{BROKEN}.",
+            f"_stun._udp IN SRV 10 0 {ports.turn} stun.{BROKEN}.":
+                f"_stun._udp IN SRV 10 0 {ports.turn} alias.{BROKEN}.",
         })
         dns = lab.bind(zones={BROKEN: zone})
         yield {"lab": lab, "dns": dns, "turn": turn, "sip": sip, "dir": lab.run_dir}

@@ -19,7 +19,8 @@ NOT_A_VALUE = "not%a%value"
 # What each check needs besides the option under test to get past its own
 # "what should I check" question.
 BASE_ARGS = {"check_rtcp": ["--turn", "-H", "127.0.0.1"], "check_rtc_dns": ["-d", "example.test"],
-             "check_enum": ["-n", "+442079460000"]}
+             "check_enum": ["-n", "+442079460000"],
+             "check_rtc_call": ["-H", "127.0.0.1", "--uri", "sip:echo@example.test"]}
 DEFAULT_BASE = ["-H", "127.0.0.1"]
 
 
