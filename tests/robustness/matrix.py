@@ -22,6 +22,7 @@ DATAGRAM = ("refuse", "silent", "garbage", "oversized", "http", "other-transacti
 STREAM = ("refuse", "silent", "close", "reset", "trickle", "oversized", "garbage", "http", "tls-for-plain")
 TLS = ("refuse", "stall-handshake", "half-tls", "plain-for-tls", "absurd-chain",
        "silent", "close", "reset", "trickle", "oversized", "garbage")
+TLS_HANDSHAKE = ("refuse", "stall-handshake", "half-tls", "plain-for-tls", "absurd-chain")
 BEHAVIOURS = {"udp": DATAGRAM, "tcp": STREAM, "tls": TLS, "dns-tcp": STREAM}
 DESCRIPTIONS = {
     "refuse": "nothing listens: TCP reset, or ICMP port unreachable",
@@ -42,7 +43,7 @@ DESCRIPTIONS = {
 TIMEOUT = 1.5
 
 
-class Target(namedtuple("Target", "check module kind transport args other label", defaults=(None,))):
+class Target(namedtuple("Target", "check module kind transport args other label only", defaults=(None, None))):
     """One check on one transport: how to run it against a server at (address, port)."""
 
     __slots__ = ()
@@ -53,6 +54,7 @@ class Target(namedtuple("Target", "check module kind transport args other label"
     args: Callable[[str, int, dict[str, str]], list[str]]
     other: Callable[[bytes], list[bytes]] | None  # "answer for another transaction", where it means something
     label: str | None  # the table's name, for checks without -T
+    only: tuple[str, ...] | None  # the behaviours that apply, when not all of the kind's do
 
     @property
     def name(self) -> str:
@@ -67,7 +69,8 @@ class Target(namedtuple("Target", "check module kind transport args other label"
         return rf"{where}/{self.transport}: .{{6,}}"
 
     def behaviours(self) -> tuple[str, ...]:
-        return tuple(b for b in BEHAVIOURS[self.kind] if b != "other-transaction" or self.other is not None)
+        applicable = self.only or BEHAVIOURS[self.kind]
+        return tuple(b for b in applicable if b != "other-transaction" or self.other is not None)
 
 
 def _stun_other(data: bytes) -> list[bytes]:
@@ -110,6 +113,16 @@ def _domain(transport: str) -> Callable[[str, int, dict[str, str]], list[str]]:
     return lambda address, port, files: _common(address, port, transport, files) + ["-d", "example.test"]
 
 
+def _cert(address: str, port: int, files: dict[str, str]) -> list[str]:
+    """check_rtc_cert -P tls (its -T is implied by -P)."""
+    return ["-H", address, "-p", str(port), "-P", "tls", "--ca-file", files["ca"], "-t", str(TIMEOUT)]
+
+
+def _rtcp(transport: str) -> Callable[[str, int, dict[str, str]], list[str]]:
+    """check_rtcp --turn: a short test stream through the TURN server under test."""
+    return lambda address, port, files: ["--turn", "--duration", "0.5"] + _turn(transport)(address, port, files)
+
+
 def _records(*args: str) -> Callable[[str, int, dict[str, str]], list[str]]:
     """A record check asking the server at (address, port) only."""
     def argv(address: str, port: int, files: dict[str, str]) -> list[str]:
@@ -134,6 +147,13 @@ TARGETS: tuple[Target, ...] = (
     Target("check_sip", "check_rtc.checks.sip", "tls", "wss", _domain("wss"), None),
     Target("check_xmpp", "check_rtc.checks.xmpp", "tcp", "starttls", _domain("starttls"), None),
     Target("check_xmpp", "check_rtc.checks.xmpp", "tls", "tls", _domain("tls"), None),
+    # A certificate check is done once the handshake is: what the server does
+    # after it (silence, garbage...) is not the certificate's business.
+    Target("check_rtc_cert", "check_rtc.checks.cert", "tls", "tls", _cert, None, "check_rtc_cert -P tls",
+           TLS_HANDSHAKE),
+    Target("check_rtcp", "check_rtc.checks.rtcp", "udp", "udp", _rtcp("udp"), _stun_other, "check_rtcp --turn -T udp"),
+    Target("check_rtcp", "check_rtc.checks.rtcp", "tcp", "tcp", _rtcp("tcp"), None, "check_rtcp --turn -T tcp"),
+    Target("check_rtcp", "check_rtc.checks.rtcp", "tls", "tls", _rtcp("tls"), None, "check_rtcp --turn -T tls"),
     Target("check_rtc_dns", RECORD_CHECKS[0], "udp", "udp", _records("-d", "example.test"), _dns_other,
            "check_rtc_dns (UDP)"),
     Target("check_rtc_dns", RECORD_CHECKS[0], "dns-tcp", "tcp", _records("-d", "example.test"), None,
