@@ -11,6 +11,7 @@ main` with the checkout on sys.path), next to links to Debian's plugins
 from __future__ import annotations
 
 import configparser
+import secrets as secrets_module
 import sys
 import time
 from pathlib import Path
@@ -77,11 +78,20 @@ def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def rtc_lab(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A lab of its own (start_all()) for one module, whose servers a test may stop."""
+    """A lab of its own (start_all()) for one module, whose servers a test may stop; and for
+    the test call, a kamailio proxy ("pbx") that challenges INVITEs, where a baresip
+    registered "callee", which answers with a tone."""
     from check_rtc.lab import Lab
+    from check_rtc.lab.baresip import Baresip
 
     with Lab(run_dir=tmp_path_factory.mktemp("rtc-lab"), variants=("good",)) as lab:
-        yield lab, lab.start_all()
+        servers = lab.start_all()
+        servers["pbx"] = lab.kamailio(proxy=True, auth_user="monitor", auth_password=secrets_module.token_hex(8))
+        with Baresip(lab.run_dir / "phone", registrar=f"127.0.0.1:{servers['pbx'].port}", domain=lab.domain,
+                     users=("callee",)) as phone:
+            phone.wait_registered()
+            servers["phone"] = phone
+            yield lab, servers
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +99,11 @@ def secrets(tmp_path_factory: pytest.TempPathFactory, rtc_lab) -> dict[str, Path
     """The password files the resource macros / password_file variables name."""
     lab, servers = rtc_lab
     directory = tmp_path_factory.mktemp("secrets")
-    files = {"turn": directory / "turn-password", "xmpp": directory / "xmpp-password"}
+    files = {"turn": directory / "turn-password", "xmpp": directory / "xmpp-password",
+             "sip": directory / "sip-password"}
     files["turn"].write_text(servers["turn"].password + "\n")
     files["xmpp"].write_text(servers["xmpp"].password + "\n")
+    files["sip"].write_text(servers["pbx"].auth_password + "\n")
     for path in files.values():
         path.chmod(0o600)
     return files

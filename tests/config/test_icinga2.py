@@ -47,6 +47,11 @@ object Host "example.test" {{
 	{zone}
 
 	vars.rtc_ca_file = "{ca}"
+	vars.rtc_dns_server = "127.0.0.1:{dns.port}"
+	vars.rtc_dns_ns_port = {dns.port}
+	/* the test call: long enough for the callee's first RTCP report (2-6 s into the call) */
+	vars.rtc_call_duration = 7
+	vars.rtc_timeout = 12
 	vars.rtc = {{
 		domain = "example.test"
 		{probe}
@@ -68,6 +73,19 @@ object Host "example.test" {{
 			s2s_port = {xmpp.s2s_port}
 			username = "{xmpp.jid}"
 			password_file = "{xmpp_password}"
+		}}
+		call = {{
+			address = "127.0.0.1"
+			port = {pbx.tls_ports[0]}
+			uri = "sip:callee@example.test"
+			username = "{pbx.auth_user}"
+			password_file = "{sip_password}"
+		}}
+		enum = {{
+			numbers = {{
+				"+442079460000" = "sip:info@example.test"
+				"+442079460001" = "sip:02079460001@example.test"
+			}}
 		}}
 	}}
 }}
@@ -110,6 +128,7 @@ def command_files() -> list[Path]:
 def lab_host(rtc_lab, secrets, probe: str | None = None) -> str:  # type: ignore[no-untyped-def]
     lab, servers = rtc_lab
     return _LAB_HOST.format(ca=lab.certs.ca_cert, turn=servers["turn"], sip=servers["sip"], xmpp=servers["xmpp"],
+                            dns=servers["dns"], pbx=servers["pbx"], sip_password=secrets["sip"],
                             turn_password=secrets["turn"], xmpp_password=secrets["xmpp"],
                             probe=f'probe_endpoint = "{probe}"' if probe else "",
                             zone='zone = "master"' if probe else "")
@@ -127,6 +146,17 @@ def lab_cases(servers) -> dict[str, tuple[expected.Expected, str]]:  # type: ign
         f"sip-tls-{sip.tls_ports[1]}": (expected.SIP_TLS, f"127.0.0.1:{sip.tls_ports[1]}/tls"),
         "xmpp-c2s": (expected.XMPP_C2S, f"127.0.0.1:{xmpp.c2s_port}/starttls"),
         "xmpp-s2s": (expected.XMPP_S2S, f"127.0.0.1:{xmpp.s2s_port}/starttls"),
+        f"cert-sip-{sip.tls_ports[0]}": (expected.CERT_SIP, f"127.0.0.1:{sip.tls_ports[0]}/tls"),
+        f"cert-sip-{sip.tls_ports[1]}": (expected.CERT_SIP, f"127.0.0.1:{sip.tls_ports[1]}/tls"),
+        "cert-xmpp-c2s": (expected.CERT_XMPP, f"127.0.0.1:{xmpp.c2s_port}/starttls"),
+        "cert-xmpp-s2s": (expected.CERT_XMPP, f"127.0.0.1:{xmpp.s2s_port}/starttls"),
+        "cert-turn-tls": (expected.CERT_TURN, f"127.0.0.1:{turn.tls_port}/tls"),
+        "rtcp-turn": (expected.RTCP_TURN, f"127.0.0.1:{turn.port}/udp"),
+        "sip-call": (expected.CALL, f"127.0.0.1:{servers['pbx'].tls_ports[0]}/tls"),
+        "rtc-dns": (expected.DNS, ""),
+        "enum-442079460000": (expected.ENUM_0000, ""),
+        "enum-442079460001": (expected.ENUM_0001, ""),
+        "rtc-audit": (expected.audit(14), ""),
     }
 
 
@@ -167,7 +197,7 @@ def test_icinga2_accepts_the_commands_and_the_sample(tmp_path: Path) -> None:
         *command_files(), SERVICES, ICINGA2_CONFIG / "rtc-example-hosts.conf")
     result = Icinga2(tmp_path, config).verify()
     assert_clean(result)
-    assert "information/ConfigItem: Instantiated 8 Services." in result.stdout, result.stdout
+    assert "information/ConfigItem: Instantiated 18 Services." in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("node", ["master", "probe"])
@@ -248,9 +278,10 @@ def test_a_stopped_server_turns_its_services_critical(icinga, rtc_lab) -> None: 
     servers = rtc_lab[1]
     sip = servers["sip"]
     sip.stop()
-    cases = {f"sip-tls-{port}": f"127.0.0.1:{port}/tls" for port in sip.tls_ports}
+    cases = {f"{kind}-{port}": (result, f"127.0.0.1:{port}/tls") for port in sip.tls_ports
+             for kind, result in (("sip-tls", expected.SIP_DOWN), ("cert-sip", expected.CERT_DOWN))}
     status = checked_since(icinga, list(cases), time.time())
-    for service, endpoint in cases.items():
+    for service, (result, endpoint) in cases.items():
         assert status[service]["state"] == 2, status[service]["plugin_output"]
-        assert_result(expected.SIP_DOWN, status[service], endpoint)
+        assert_result(result, status[service], endpoint)
     assert checked_since(icinga, ["xmpp-s2s"], time.time())["xmpp-s2s"]["state"] == 0

@@ -3,11 +3,11 @@
 
 The command files and the sample services run unchanged; the test adds only
 what a site adds: hosts for the lab's servers (in the sample's hostgroups,
-with the lab's ports in the custom variables) and a resource.cfg whose
-$USER1$ is this checkout's plugins and whose $USER5$/$USER6$ name the
-password files. Debian's own object files (/etc/nagios4/objects, the
-monitoring plugins' /etc/nagios-plugins/config) surround them as on a
-Debian host.
+with the lab's ports in the custom variables; the domain's host resolves
+through the lab's BIND) and a resource.cfg whose $USER1$ is this checkout's
+plugins and whose $USER5$/$USER6$/$USER7$ name the password files.
+Debian's own object files (/etc/nagios4/objects, the monitoring plugins'
+/etc/nagios-plugins/config) surround them as on a Debian host.
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ def command_files() -> list[Path]:
 
 
 def lab_hosts(lab, servers) -> str:  # type: ignore[no-untyped-def]
-    """Hosts for the lab's servers, as a site defines its own in place of rtc-example-hosts.cfg."""
-    turn, sip, xmpp = servers["turn"], servers["sip"], servers["xmpp"]
+    """Hosts for the lab's servers and its domain, as a site defines its own in place of
+    rtc-example-hosts.cfg."""
+    turn, sip, xmpp, dns, pbx = servers["turn"], servers["sip"], servers["xmpp"], servers["dns"], servers["pbx"]
     hosts = {
         ("turn.example.test", "rtc-turn-servers"): {"_TURN_PORT": turn.port, "_TURN_TLS_PORT": turn.tls_port,
                                                     "_TURN_USER": turn.username},
@@ -58,6 +59,17 @@ def lab_hosts(lab, servers) -> str:  # type: ignore[no-untyped-def]
                                                   "_SIP_TLS_443_PORT": sip.tls_ports[1]},
         ("xmpp.example.test", "rtc-xmpp-servers"): {"_XMPP_C2S_PORT": xmpp.c2s_port,
                                                     "_XMPP_S2S_PORT": xmpp.s2s_port, "_XMPP_USER": xmpp.jid},
+        # the test call, long enough for the callee's first RTCP report (2-6 s into the call)
+        ("pbx.example.test", "rtc-call-servers"): {"_CALL_PORT": pbx.tls_ports[0], "_CALL_USER": pbx.auth_user,
+                                                   "_CALL_URI": "sip:callee@example.test",
+                                                   "_CALL_OPTIONS": "--duration 7 -t 12 --warning-mos 3.6"
+                                                                    " --critical-mos 3.1"},
+        # the organisation's number in the public tree and in its own, which must agree
+        ("example.test", "rtc-domains"): {"_RTC_OPTIONS": f"--dns-server 127.0.0.1:{dns.port}",
+                                          "_DNS_NS_PORT": dns.port, "_TURN_USER": turn.username,
+                                          "_ENUM_NUMBER": "+442079460001",
+                                          "_ENUM_OPTIONS": "--suffix e164.arpa --suffix e164.example.test"
+                                                           " --expect sip:02079460001@example.test"},
     }
     return "\n".join(
         _HOST.format(name=name, group=group, ca=lab.certs.ca_cert,
@@ -76,7 +88,8 @@ def nagios(tmp_path_factory, rtc_lab, plugin_dir, secrets):  # type: ignore[no-u
     hosts.write_text(lab_hosts(lab, servers))
     shipped = command_files() + [NAGIOS_CONFIG / "rtc-example-services.cfg"]
     daemon = Nagios(run_dir / "daemon", debian_objects(shipped) + shipped + [hosts],
-                    {"USER1": str(plugin_dir), "USER5": str(secrets["turn"]), "USER6": str(secrets["xmpp"])})
+                    {"USER1": str(plugin_dir), "USER5": str(secrets["turn"]), "USER6": str(secrets["xmpp"]),
+                     "USER7": str(secrets["sip"])})
     with daemon:
         yield daemon
 
@@ -103,12 +116,12 @@ def test_nagios_accepts_the_shipped_files_without_warnings(tmp_path: Path) -> No
     assert result.returncode == 0, result.stdout
     assert "Total Warnings: 0\n" in result.stdout and "Total Errors:   0\n" in result.stdout, result.stdout
     # every sample host and service made it into the configuration
-    assert "Checked 8 services.\n" in result.stdout and "Checked 3 hosts.\n" in result.stdout, result.stdout
+    assert "Checked 18 services.\n" in result.stdout and "Checked 4 hosts.\n" in result.stdout, result.stdout
 
 
 def test_every_sample_service_runs_against_the_lab(nagios, rtc_lab) -> None:  # type: ignore[no-untyped-def]
     servers = rtc_lab[1]
-    turn, sip, xmpp = servers["turn"], servers["sip"], servers["xmpp"]
+    turn, sip, xmpp, pbx = servers["turn"], servers["sip"], servers["xmpp"], servers["pbx"]
     cases = {
         ("turn.example.test", "STUN UDP"): (expected.STUN, f"127.0.0.1:{turn.port}/udp"),
         ("turn.example.test", "STUN TLS"): (expected.STUN, f"127.0.0.1:{turn.tls_port}/tls"),
@@ -118,6 +131,16 @@ def test_every_sample_service_runs_against_the_lab(nagios, rtc_lab) -> None:  # 
         ("sip.example.test", "SIP TLS 443"): (expected.SIP_TLS, f"127.0.0.1:{sip.tls_ports[1]}/tls"),
         ("xmpp.example.test", "XMPP c2s"): (expected.XMPP_C2S, f"127.0.0.1:{xmpp.c2s_port}/starttls"),
         ("xmpp.example.test", "XMPP s2s"): (expected.XMPP_S2S, f"127.0.0.1:{xmpp.s2s_port}/starttls"),
+        ("turn.example.test", "TURN TLS certificate"): (expected.CERT_TURN, f"127.0.0.1:{turn.tls_port}/tls"),
+        ("sip.example.test", "SIP TLS certificate"): (expected.CERT_SIP, f"127.0.0.1:{sip.tls_ports[0]}/tls"),
+        ("sip.example.test", "SIP TLS 443 certificate"): (expected.CERT_SIP, f"127.0.0.1:{sip.tls_ports[1]}/tls"),
+        ("xmpp.example.test", "XMPP c2s certificate"): (expected.CERT_XMPP, f"127.0.0.1:{xmpp.c2s_port}/starttls"),
+        ("xmpp.example.test", "XMPP s2s certificate"): (expected.CERT_XMPP, f"127.0.0.1:{xmpp.s2s_port}/starttls"),
+        ("turn.example.test", "RTCP via TURN"): (expected.RTCP_TURN, f"127.0.0.1:{turn.port}/udp"),
+        ("pbx.example.test", "SIP test call"): (expected.CALL, f"127.0.0.1:{pbx.tls_ports[0]}/tls"),
+        ("example.test", "DNS records"): (expected.DNS, ""),
+        ("example.test", "ENUM"): (expected.ENUM_0001_TREES, ""),
+        ("example.test", "RTC audit"): (expected.audit(13), ""),
     }
     started = time.time()
     status = checked_since(nagios, list(cases), started)
@@ -132,13 +155,15 @@ def test_a_stopped_server_turns_its_services_critical(nagios, rtc_lab) -> None: 
     servers = rtc_lab[1]
     sip = servers["sip"]
     sip.stop()
-    cases = {("sip.example.test", "SIP TLS"): f"127.0.0.1:{sip.tls_ports[0]}/tls",
-             ("sip.example.test", "SIP TLS 443"): f"127.0.0.1:{sip.tls_ports[1]}/tls"}
+    cases = {("sip.example.test", "SIP TLS"): (expected.SIP_DOWN, f"127.0.0.1:{sip.tls_ports[0]}/tls"),
+             ("sip.example.test", "SIP TLS 443"): (expected.SIP_DOWN, f"127.0.0.1:{sip.tls_ports[1]}/tls"),
+             ("sip.example.test", "SIP TLS certificate"): (expected.CERT_DOWN, f"127.0.0.1:{sip.tls_ports[0]}/tls"),
+             ("sip.example.test", "SIP TLS 443 certificate"): (expected.CERT_DOWN,
+                                                               f"127.0.0.1:{sip.tls_ports[1]}/tls")}
     status = checked_since(nagios, list(cases), time.time())
-    for key, endpoint in cases.items():
+    for key, (result, endpoint) in cases.items():
         assert status[key]["current_state"] == "2", status[key]["plugin_output"]
-        expected.SIP_DOWN.check(status[key]["plugin_output"], status[key]["performance_data"], endpoint,
-                                semicolon=":")
+        result.check(status[key]["plugin_output"], status[key]["performance_data"], endpoint, semicolon=":")
     # the other servers' services are still fine
     other = checked_since(nagios, [("xmpp.example.test", "XMPP s2s")], time.time())
     assert other[("xmpp.example.test", "XMPP s2s")]["current_state"] == "0"
