@@ -94,6 +94,9 @@ def refine(parser: options.Parser, args: argparse.Namespace) -> None:
     args.domain = args.domain or uri_host(args.uri)
     if any(c in args.user_agent for c in "\r\n"):
         parser.error("--user-agent must be one line")
+    from check_rtc.probes.call import TEARDOWN_SECONDS
+
+    options.require_time(parser, args, args.duration + TEARDOWN_SECONDS, f"a call of --duration {args.duration:g}s")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

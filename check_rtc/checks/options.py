@@ -200,10 +200,20 @@ def _add_general_options(parser: Parser, prog: str) -> None:
     group.add_argument("-h", "--help", action="help", help="show this help and exit")
 
 
+def budget(args: argparse.Namespace) -> float:
+    """Seconds the probes have: -t, less the time needed to report."""
+    return float(args.timeout - min(MARGIN_MAX_SECONDS, args.timeout * MARGIN_FRACTION))
+
+
+def require_time(parser: Parser, args: argparse.Namespace, needed: float, what: str) -> None:
+    """A usage error when `what` cannot fit in -t at all: the check could not tell anything."""
+    if needed >= budget(args):
+        parser.error(f"{what} needs more than {needed:g}s; -t {args.timeout:g} leaves {budget(args):g}s")
+
+
 def start_deadline(args: argparse.Namespace) -> Deadline:
     """The one deadline of the check: -t, less the time needed to report."""
-    margin = min(MARGIN_MAX_SECONDS, args.timeout * MARGIN_FRACTION)
-    return Deadline(args.timeout - margin)
+    return Deadline(budget(args))
 
 
 def parse(parser: Parser, argv: Sequence[str] | None = None, refine: Refine | None = None) -> argparse.Namespace:

@@ -115,6 +115,11 @@ def refine(parser: options.Parser, args: argparse.Namespace) -> None:
         parser.error("-w/-c judge the --turn round trip in seconds; use --warning-rtt/--critical-rtt (ms)")
     if args.turn and args.percentile is not None:
         parser.error("--percentile applies to --pcap and --snmp")
+    if args.turn:
+        from check_rtc.probes.media import FINAL_REPORT_SECONDS
+
+        options.require_time(parser, args, args.duration + FINAL_REPORT_SECONDS,
+                             f"a stream of --duration {args.duration:g}s")
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -128,10 +128,9 @@ def test_digest_challenge_answered(lab, phone, tmp_path: Path) -> None:  # type:
     assert refused.summary == f"127.0.0.1:{guarded.port}/udp: call failed: INVITE answered 407 Proxy Authentication Required"
 
 
-def test_duration_longer_than_the_timeout(proxy) -> None:  # type: ignore[no-untyped-def]
+def test_duration_longer_than_the_timeout_is_a_usage_error(proxy) -> None:  # type: ignore[no-untyped-def]
     result = call(proxy, "callee", "--duration", "20", "-t", "5")
-    assert (result.returncode, result.summary) == (
-        2, f"127.0.0.1:{proxy.port}/udp: --duration 20s does not fit in the time left before -t")
+    assert (result.returncode, result.summary) == (3, "a call of --duration 20s needs more than 21s; -t 5 leaves 4.5s")
 
 
 def test_opus_where_the_far_end_has_it(tmp_path: Path) -> None:

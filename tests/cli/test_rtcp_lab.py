@@ -69,11 +69,11 @@ def test_turn_without_credentials_is_unknown(turn) -> None:  # type: ignore[no-u
                                                       "--secret-file")
 
 
-def test_duration_longer_than_the_timeout_is_critical(turn, password_file) -> None:  # type: ignore[no-untyped-def]
+def test_duration_longer_than_the_timeout_is_a_usage_error(turn, password_file) -> None:  # type: ignore[no-untyped-def]
     result = run_check("check_rtcp", "--turn", "-H", "127.0.0.1", "-p", str(turn.port), "-u", turn.username,
                        "--password-file", str(password_file), "--duration", "20", "-t", "5")
     assert (result.returncode, result.summary) == (
-        2, f"127.0.0.1:{turn.port}/udp: --duration 20s does not fit in the time left before -t")
+        3, "a stream of --duration 20s needs more than 20.5s; -t 5 leaves 4.5s")
 
 
 # --- a real call, captured ------------------------------------------------------------------------

@@ -123,6 +123,12 @@ def _rtcp(transport: str) -> Callable[[str, int, dict[str, str]], list[str]]:
     return lambda address, port, files: ["--turn", "--duration", "0.5"] + _turn(transport)(address, port, files)
 
 
+def _call(transport: str) -> Callable[[str, int, dict[str, str]], list[str]]:
+    """check_rtc_call: an INVITE to the server under test."""
+    return lambda address, port, files: _domain(transport)(address, port, files) + [
+        "--uri", "sip:echo@example.test", "--duration", "0.1"]
+
+
 def _records(*args: str) -> Callable[[str, int, dict[str, str]], list[str]]:
     """A record check asking the server at (address, port) only."""
     def argv(address: str, port: int, files: dict[str, str]) -> list[str]:
@@ -154,6 +160,9 @@ TARGETS: tuple[Target, ...] = (
     Target("check_rtcp", "check_rtc.checks.rtcp", "udp", "udp", _rtcp("udp"), _stun_other, "check_rtcp --turn -T udp"),
     Target("check_rtcp", "check_rtc.checks.rtcp", "tcp", "tcp", _rtcp("tcp"), None, "check_rtcp --turn -T tcp"),
     Target("check_rtcp", "check_rtc.checks.rtcp", "tls", "tls", _rtcp("tls"), None, "check_rtcp --turn -T tls"),
+    Target("check_rtc_call", "check_rtc.checks.call", "udp", "udp", _call("udp"), _sip_other),
+    Target("check_rtc_call", "check_rtc.checks.call", "tcp", "tcp", _call("tcp"), None),
+    Target("check_rtc_call", "check_rtc.checks.call", "tls", "tls", _call("tls"), None),
     Target("check_rtc_dns", RECORD_CHECKS[0], "udp", "udp", _records("-d", "example.test"), _dns_other,
            "check_rtc_dns (UDP)"),
     Target("check_rtc_dns", RECORD_CHECKS[0], "dns-tcp", "tcp", _records("-d", "example.test"), None,
