@@ -61,7 +61,7 @@ def cases(python: str, lab: object, servers: dict[str, object], directory: Path)
     }
     ca = str(lab.certs.ca_cert)  # type: ignore[attr-defined]
     for check_cases in (stun_cases, turn_cases, sip_cases, xmpp_cases, rtcp_cases, cert_cases, dns_cases,
-                        enum_cases):
+                        enum_cases, rtc_cases):
         found.update(check_cases(console_script(python, check_cases.__name__[:-6], directory), servers, ca, directory))
     return {name: argv for name, argv in found.items() if Path(argv[0]).exists()}
 
@@ -165,6 +165,18 @@ def rtcp_cases(rtcp_check: list[str], servers: dict[str, Any], ca: str, director
     }
 
 
+def rtc_cases(rtc: list[str], servers: dict[str, Any], ca: str, directory: Path) -> dict[str, list[str]]:
+    """The audit of the whole lab domain: every check at once, in one process."""
+    turn, port = servers["turn"], str(servers["dns"].port)
+    password = directory / "turn.password"
+    password.write_text(turn.password + "\n")
+    return {
+        "check_rtc audit (the whole lab)": rtc + ["audit", "example.test", "--dns-server", f"127.0.0.1:{port}",
+                                                  "--ns-port", port, "--ca-file", ca, "--turn-user", turn.username,
+                                                  "--turn-password-file", str(password), "-n", "+442079460000"],
+    }
+
+
 def small_capture() -> bytes:
     """10 s of G.711 both ways (20 ms) with an SR/RR pair every 5 s, as a short call's capture."""
     from check_rtc.codec import pcap, rtcp
@@ -203,15 +215,22 @@ def run(rounds: int, python: str) -> None:
 
 
 def report(samples: dict[str, list[tuple[float, float, int]]], python: str) -> None:
+    """The medians as a reStructuredText table, ready for README.rst."""
     floor = statistics.median(cpu for cpu, _, _ in samples["floor: minimal nagiosplugin check"])
     rounds = len(next(iter(samples.values())))
-    print(f"interpreter: {python}; {rounds} interleaved rounds; medians")
-    print(f"{'case':36} {'cpu ms':>8} {'wall ms':>8} {'x floor':>8} {'exit':>5}")
+    width = max(len(name) for name in samples) + 4
+    rule = f"{'=' * width}  ======  =======  =======  ====="
+    print(f"interpreter: {python}; {rounds} interleaved rounds; medians\n")
+    print(rule)
+    print(f"{'case':{width}}  cpu ms  wall ms  x floor  exit")
+    print(rule)
     for name, runs in samples.items():
         cpu = statistics.median(r[0] for r in runs)
         wall = statistics.median(r[1] for r in runs)
         codes = ",".join(sorted({str(r[2]) for r in runs}))
-        print(f"{name:36} {cpu * 1000:8.1f} {wall * 1000:8.1f} {cpu / floor:8.2f} {codes:>5}")
+        label = f"``{name}``" if name.startswith("check_") else name
+        print(f"{label:{width}}  {cpu * 1000:6.1f}  {wall * 1000:7.1f}  {cpu / floor:7.2f}  {codes:5}")
+    print(rule)
 
 
 def main() -> None:
