@@ -16,9 +16,10 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 from . import Lab
 from .daemon import Daemon
@@ -117,6 +118,12 @@ DEMO_COMMANDS: tuple[DemoCommand, ...] = (
     DemoCommand("check_rtc", "check_rtc.checks.rtc",
                 "audit {domain} --dns-server 127.0.0.1:{dns.port} --ns-port {dns.port} --ca-file {ca}"
                 " --turn-user {turn.username} --turn-password-file {turn_password_file} -n +442079460000"),
+    # The synthetic test call: through a registrar/proxy kamailio to a baresip
+    # that answers with a tone, and to one that never answers.
+    DemoCommand("check_rtc_call", "check_rtc.checks.call",
+                "--uri sip:callee@{domain} -H 127.0.0.1 -p {proxy.port} -T udp --duration 3 -t 10"),
+    DemoCommand("check_rtc_call", "check_rtc.checks.call",
+                "--uri sip:ringer@{domain} -H 127.0.0.1 -p {proxy.port} -T udp --duration 1 -t 4"),
 )
 
 
@@ -221,8 +228,22 @@ def main(argv: list[str] | None = None) -> int:
             _wait_for_signal()
         else:
             print()
-            _run_demo(ctx)
+            with _phone(lab) as proxy:
+                _run_demo({**ctx, "proxy": proxy})
     return 0
+
+
+@contextmanager
+def _phone(lab: Lab) -> Iterator[Daemon]:
+    """For the call demo: a registrar/proxy kamailio and a baresip registered as
+    'callee' (answers with a tone) and 'ringer' (never answers)."""
+    from .baresip import Baresip
+
+    proxy = lab.kamailio(proxy=True)
+    with Baresip(lab.run_dir / "baresip", registrar=f"127.0.0.1:{proxy.port}", domain=lab.domain,
+                 users=("callee", "ringer:manual")) as phone:
+        phone.wait_registered()
+        yield proxy
 
 
 if __name__ == "__main__":

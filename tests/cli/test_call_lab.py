@@ -6,14 +6,12 @@ phone that rings and is never answered, audio that never arrives, audio from ano
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_check
 
-pytestmark = pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip-core is installed by tools/install-deps")
 
 IN_LINE = r"in: MOS 4\.\d\d, R 9\d\.\d, loss 0\.00%, jitter \d+\.\d\d ms, RTT (unknown|\d+\.\d\d ms)"
 TRYING = "100 trying -- your call is important to us"

@@ -18,7 +18,6 @@ CHECK_SSL_CERT = Path("/usr/lib/nagios/plugins/check_ssl_cert")
 TIMEOUT = 20
 STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
-pytestmark = pytest.mark.skipif(not CHECK_SSL_CERT.exists(), reason="tools/install-deps installs it")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ served by a real snmpd (v2c and v3)."""
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -124,8 +123,6 @@ def tshark_reports(capture: Path) -> dict[int, tuple[int, int, int, int, int]]:
     return reports  # type: ignore[return-value]
 
 
-@pytest.mark.skipif(shutil.which("baresip") is None or shutil.which("tshark") is None,
-                    reason="baresip-core and tshark are installed by tools/install-deps")
 def test_baresip_call_agrees_with_tshark(call_capture: Path) -> None:
     result = run_check("check_rtcp", "--pcap", str(call_capture), "-vv")
     assert (result.returncode, result.state) == (0, "OK"), result.stdout
