@@ -62,10 +62,11 @@ def test_call_through_the_proxy_over_tls_with_rtcp_both_ways(lab, proxy, phone) 
     where = f"127.0.0.1:{proxy.tls_ports[0]}/tls"
     assert (result.returncode, result.state) == (0, "OK"), result.stdout
     assert re.fullmatch(rf"{re.escape(where)}: 200 Answering in 0\.\d{{4}}s \(first {TRYING} after 0\.\d{{4}}s\), "
-                        rf"PCMU/8000; out: MOS 4\.\d\d, R 9\d\.\d, loss 0\.00%, jitter \d+\.\d\d ms, RTT \d+\.\d\d ms; "
-                        rf"{IN_LINE}; RTP sent 350, received \d+", result.summary), result.summary
+                        rf"PCMU/8000; out: MOS 4\.\d\d, R 9\d\.\d, loss 0\.00%, jitter \d+\.\d\d ms, "
+                        rf"RTT (unknown|\d+\.\d\d ms); {IN_LINE}; RTP sent 350, received \d+", result.summary), result.summary
+    # "out" is rated from baresip's own receiver report about our stream; its RTT
+    # is unknown when that report came before our first SR reached it (LSR 0).
     assert result.perfdata[f"{where}_out_mos"].endswith(";4:;;0")
-    assert f"{where}_in_rtt_ms" in result.perfdata
 
 
 def test_busy(proxy, phone) -> None:  # type: ignore[no-untyped-def]
