@@ -145,6 +145,7 @@ class StreamParser:
         self._max_bytes = max_element_bytes
         self._events: list[Event] = []
         self._closed = False
+        self._error: DecodeError | None = None
         self.restart()
 
     def restart(self) -> None:
@@ -157,27 +158,43 @@ class StreamParser:
         self._root: ET.Element | None = None
 
     def receive_data(self, data: bytes) -> None:
-        """Bytes from the peer; b"" means the connection closed."""
-        if self._closed:
+        """Bytes from the peer; b"" means the connection closed.
+
+        A malformed stream is not raised here but from next_event(), after
+        the events before the fault: however the bytes were cut, the same
+        events come out, then the same error (the one at the earliest byte).
+        """
+        if self._closed or self._error is not None:
             return
         if not data:
             self._closed = True
             self._events.append(ConnectionClosed())
             return
-        self._feed(self._screen(data))
+        try:
+            self._screen_and_feed(data)
+        except DecodeError as error:
+            self._error = error
 
     def next_event(self) -> Event | None:
-        """The next event, or None when more data is needed."""
-        return self._events.pop(0) if self._events else None
+        """The next event, None when more data is needed; DecodeError once the stream is malformed."""
+        if self._events:
+            return self._events.pop(0)
+        if self._error is not None:
+            raise self._error
+        return None
 
-    def _screen(self, data: bytes) -> bytes:
-        """The bytes safe to parse; a trailing '<' waits for the byte that says what it opens."""
+    def _screen_and_feed(self, data: bytes) -> None:
+        """Parse what is safe; a trailing '<' waits for the byte that says what it opens."""
         data = self._held + data
         cut = len(data) - 1 if data.endswith(b"<") else len(data)
         data, self._held = data[:cut], data[cut:]
-        _refuse_restricted(data, self._offset)
-        self._offset += len(data)
-        return data
+        position, refusal = _first_restricted(data, self._offset)
+        # The bytes before a refused construct are parsed first, so that an
+        # earlier fault wins whatever the chunking.
+        self._feed(data[:position])
+        self._offset += position
+        if refusal:
+            raise DecodeError(refusal)
 
     def _feed(self, data: bytes) -> None:
         self._element_bytes += len(data)
@@ -223,20 +240,25 @@ class StreamParser:
         ))
 
 
-def _refuse_restricted(data: bytes, offset: int) -> None:
-    """RFC 6120 §11.1: an XMPP entity "MUST NOT" accept comments, processing
+def _first_restricted(data: bytes, offset: int) -> tuple[int, str]:
+    """Where the first refused construct starts and why; (len(data), "") if none.
+
+    RFC 6120 §11.1: an XMPP entity "MUST NOT" accept comments, processing
     instructions, DTD subsets or entity declarations; only the XML
     declaration may open the document. '<' cannot occur unescaped in text
-    or attribute values, so every '<!' and '<?' here is markup."""
+    or attribute values, so every '<!' and '<?' here is markup.
+    """
+    found = [(len(data), "")]
     position = data.find(b"<!")
     if position != -1:
         what = "DOCTYPE" if data[position:position + 9].upper() == b"<!DOCTYPE" else "markup declaration or comment"
-        raise DecodeError(f"XMPP restricted XML: {what} not allowed (RFC 6120 §11.1)")
+        found.append((position, f"XMPP restricted XML: {what} not allowed (RFC 6120 §11.1)"))
     position = data.find(b"<?")
-    while position != -1:
-        if offset + position != 0:
-            raise DecodeError("XMPP restricted XML: processing instruction not allowed (RFC 6120 §11.1)")
+    while position != -1 and offset + position == 0:  # the XML declaration
         position = data.find(b"<?", position + 2)
+    if position != -1:
+        found.append((position, "XMPP restricted XML: processing instruction not allowed (RFC 6120 §11.1)"))
+    return min(found)
 
 
 def _flush(parser: ET.XMLPullParser) -> None:

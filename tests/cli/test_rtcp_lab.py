@@ -129,7 +129,7 @@ def test_baresip_call_agrees_with_tshark(call_capture: Path) -> None:
     assert result.summary.startswith("2 streams, worst: SSRC 0x")
     ours = {}
     for line in result.long_output[:2]:
-        match = re.search(r"SSRC 0x([0-9a-f]{8}) .*last: fraction lost (\d+)/256, cumulative lost (-?\d+), "
+        match = re.search(r"SSRC 0x([0-9a-f]{8})\b.*last: fraction lost (\d+)/256, cumulative lost (-?\d+), "
                           r"jitter (\d+); CNAME [^;]+; ended with BYE(?:; RTP captured: (\d+) packets, 0 lost)?", line)
         assert match, line
         ours[int(match[1], 16)] = (int(match[2]), int(match[3]), int(match[4]))

@@ -139,10 +139,20 @@ class TruncatingDns:
     """DNS over UDP answers every query truncated (RFC 7766 §5: ask again over TCP); on the
     same port over TCP, `stream` (a fault server, or Refused) misbehaves."""
 
-    def __init__(self, stream: object, address: str) -> None:
-        self.stream = stream
-        self.port: int = stream.port  # type: ignore[attr-defined]
-        self.udp = UdpFake(truncated, address, self.port)
+    ATTEMPTS = 20
+
+    def __init__(self, make_stream: Callable[[], object], address: str) -> None:
+        # The kernel picks the TCP port; UDP on the same number may be taken by
+        # anything else on the machine, so try again with another.
+        for _ in range(self.ATTEMPTS):
+            self.stream = make_stream()
+            self.port: int = self.stream.port  # type: ignore[attr-defined]
+            try:
+                self.udp = UdpFake(truncated, address, self.port)
+                return
+            except OSError:
+                self.stream.__exit__(None, None, None)  # type: ignore[attr-defined]
+        raise OSError(f"no port free for both TCP and UDP on {address}")
 
     def __enter__(self) -> "TruncatingDns":
         self.stream.__enter__()  # type: ignore[attr-defined]
@@ -238,7 +248,7 @@ def fault_server(kind: str, behaviour: str, address: str, tls: ssl.SSLContext | 
     """A context manager serving `behaviour` over `kind` ("udp", "tcp", "tls", or "dns-tcp":
     a truncating DNS server over UDP, `behaviour` over TCP) on `address`."""
     if kind == "dns-tcp":
-        return TruncatingDns(fault_server("tcp", behaviour, address, tls), address)
+        return TruncatingDns(lambda: fault_server("tcp", behaviour, address, tls), address)
     if behaviour == "refuse":
         return Refused(address)
     if kind == "udp":
