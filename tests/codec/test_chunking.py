@@ -113,5 +113,17 @@ def test_xmpp_events_do_not_depend_on_cuts(chunks: list[bytes]) -> None:
 @given(st.binary(max_size=300), st.lists(st.integers(0, 300), max_size=10).map(sorted))
 def test_arbitrary_bytes_give_the_same_messages_and_error_however_cut(data: bytes, points: list[int]) -> None:
     chunks = cut(data, points)
-    for outcome in (stun_outcome, sip_outcome, websocket_outcome, xmpp_outcome):
+    for outcome in (stun_outcome, sip_outcome, websocket_outcome):
         assert outcome(chunks) == outcome(cut(data, [])), outcome.__name__
+
+
+@given(st.binary(max_size=300), st.lists(st.integers(0, 300), max_size=10).map(sorted))
+def test_arbitrary_bytes_give_the_same_xml_events_however_cut(data: bytes, points: list[int]) -> None:
+    """Expat may see a bad token only when the byte after it arrives (b"\\t\\x00" in one
+    piece: no error yet; in two: an error) and places it by where it stopped
+    reading, so for XMPP the events are the same and an error, once both have
+    one, is of the same kind; which call reports it, and its column, may differ."""
+    (cut_events, cut_error), (whole_events, whole_error) = xmpp_outcome(cut(data, points)), xmpp_outcome(cut(data, []))
+    assert cut_events == whole_events
+    if cut_error and whole_error:
+        assert cut_error.split(":")[0] == whole_error.split(":")[0]
