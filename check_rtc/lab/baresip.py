@@ -69,7 +69,7 @@ class Baresip(Daemon):
     def __init__(self, run_dir: Path, *, registrar: str | None = None, domain: str = "example.test",
                  users: tuple[str, ...] = ("callee",), codecs: tuple[str, ...] = ()) -> None:
         super().__init__(run_dir)
-        self.sip_port = pick_port()
+        self.sip_port = pick_port(span=2)  # SIP/TLS listens on sip_port + 1
         self.rtp_first = pick_port(span=10)
         self.registrar, self.domain, self.users, self.codecs = registrar, domain, users, codecs
 
@@ -78,7 +78,7 @@ class Baresip(Daemon):
         return self.rtp_first, self.rtp_first + 9
 
     def ports(self) -> list[int]:
-        return [self.sip_port, *range(self.rtp_first, self.rtp_first + 10)]
+        return [self.sip_port, self.sip_port + 1, *range(self.rtp_first, self.rtp_first + 10)]
 
     def tcp_ports(self) -> list[int]:
         return [self.sip_port]
@@ -115,7 +115,7 @@ class Baresip(Daemon):
     def call(self, seconds: int) -> subprocess.CompletedProcess[bytes]:
         """A caller that dials this callee, talks for `seconds`, hangs up and exits."""
         caller = self.run_dir / "caller"
-        sip_port, rtp_first = pick_port(), pick_port(span=10)
+        sip_port, rtp_first = pick_port(span=2), pick_port(span=10)
         _write_config(caller, sip_port, rtp_first, f"<sip:caller@127.0.0.1:{sip_port}>;regint=0")
         command = ["baresip", "-f", str(caller), "-e", f"/dial sip:callee@127.0.0.1:{self.sip_port}",
                    "-t", str(seconds)]

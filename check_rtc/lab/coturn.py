@@ -31,7 +31,7 @@ LTC_PASSWORD = "lab-turn-password"
 REST_SECRET = "lab-turn-shared-secret"
 RELAY_BLOCK = 40  # relay ports per instance, enough for a test's allocations
 # Relay ports come from above the kernel's ephemeral range (32768-60999 by default)
-# so they never clash with the ports pick_port() hands out.
+# so they never clash with the ports pick_port() hands out (below that range).
 RELAY_FIRST, RELAY_LAST = 61000, 65500
 _relay_blocks = itertools.count()
 

@@ -67,25 +67,34 @@ def ensure_free(*ports: int) -> None:
             raise PortBusyError(port, reason)
 
 
-def _kernel_free_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+# Ports come from below the kernel's ephemeral range (32768-60999 by default),
+# so no client socket's ephemeral port can take one between pick and bind;
+# coturn's relay ports come from above it (coturn.RELAY_FIRST).
+PORT_FIRST = 20000
+
+
+def _ephemeral_first() -> int:
     try:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-    finally:
-        sock.close()
+        from pathlib import Path
+
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def pick_port(span: int = 1, attempts: int = 200) -> int:
     """Return a port P such that P..P+span-1 are free on TCP+UDP, v4+v6.
 
-    span=2 serves coturn's RFC 5780 alternate port (listening port + 1).
+    span=2 serves coturn's RFC 5780 alternate port (listening port + 1) and
+    baresip's SIP/TLS listener (SIP port + 1).
     """
+    import random
+
+    last = max(_ephemeral_first(), PORT_FIRST + 1000) - span
     for _ in range(attempts):
-        port = _kernel_free_port()
+        port = random.randrange(PORT_FIRST, last)
         wanted = range(port, port + span)
-        if port + span > 65535 or any(p in _handed_out for p in wanted):
+        if any(p in _handed_out for p in wanted):
             continue
         if all(busy_reason(p) is None for p in wanted):
             _handed_out.update(wanted)
