@@ -122,6 +122,8 @@ def cert_cases(cert: list[str], servers: dict[str, Any], ca: str, directory: Pat
         "check_rtc_cert --help": cert + ["--help"],
         "check_rtc_cert -P sip": cert + ["-P", "sip", "-H", "127.0.0.1", "-d", "example.test", "-p", tls_port,
                                          "--ca-file", ca],
+        "check_rtc_cert -P sip --ocsp": cert + ["-P", "sip", "-H", "127.0.0.1", "-d", "example.test", "-p",
+                                                tls_port, "--ca-file", ca, "--ocsp"],
         "check_rtc_cert -P xmpp-client": cert + ["-P", "xmpp-client", "-H", "127.0.0.1", "-d", "example.test",
                                                  "-p", str(prosody.c2s_port), "--ca-file", ca],
         "check_ssl_cert (same sip endpoint)": [str(PLUGINS / "check_ssl_cert"), "-H", "127.0.0.1", "-p", tls_port,

@@ -45,7 +45,8 @@ class Facts:
     """What one certificate says, in the words of the long output."""
 
     __slots__ = ("der", "subject", "issuer", "serial", "not_before", "not_after", "sans", "ekus",
-                 "key_type", "key_bits", "signature_hash", "is_ca", "ocsp_urls", "cert")
+                 "key_type", "key_bits", "signature_hash", "is_ca", "ocsp_urls", "must_staple",
+                 "cert")
 
     def __init__(self, der: bytes, cert: cx509.Certificate) -> None:
         self.der = der
@@ -61,6 +62,7 @@ class Facts:
         self.signature_hash = _signature_hash(cert)
         self.is_ca = _is_ca(cert)
         self.ocsp_urls = _ocsp_urls(cert)
+        self.must_staple = _must_staple(cert)
 
     @property
     def self_issued(self) -> bool:
@@ -214,6 +216,17 @@ def _ocsp_urls(cert: cx509.Certificate) -> tuple[str, ...]:
         return ()
     return tuple(str(d.access_location.value) for d in access
                  if d.access_method == AuthorityInformationAccessOID.OCSP)
+
+
+def _must_staple(cert: cx509.Certificate) -> bool:
+    """RFC 7633 §4.2.3.1: the TLS Feature status_request ("Must-Staple") obliges the server to staple."""
+    from cryptography import x509
+
+    try:
+        features = cert.extensions.get_extension_for_class(x509.TLSFeature).value
+    except x509.ExtensionNotFound:
+        return False
+    return x509.TLSFeatureType.status_request in features
 
 
 def weaknesses(facts: Facts) -> list[str]:

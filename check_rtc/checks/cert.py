@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
     from check_rtc.certificate import Facts
     from check_rtc.checks.findings import Finding
-    from check_rtc.probes.cert import CertObservation, OcspAnswer, TlsaAnswer
+    from check_rtc.probes.cert import CertObservation, TlsaAnswer
+    from check_rtc.probes.ocsp import OcspAnswer
     from check_rtc.transport.deadline import Deadline
 
 NAME = "CERT"
@@ -74,7 +75,9 @@ def build_parser() -> options.Parser:
     group.add_argument("--require-eku", metavar="LIST", type=eku_list, default=eku_list(DEFAULT_EKUS),
                        help=f"Extended Key Usages the leaf must carry (default: {DEFAULT_EKUS}; 'none')")
     group.add_argument("--ocsp", action="store_true",
-                       help="ask the leaf's OCSP responder (AIA): revoked is CRITICAL")
+                       help="the leaf's OCSP status, as the server staples it or else from its AIA"
+                            " responder: revoked is CRITICAL, and so is a Must-Staple certificate"
+                            " served without a staple")
     group.add_argument("--dane", action="store_true",
                        help="the TLSA records of each endpoint (_PORT._tcp.HOST) must match the chain")
     group.add_argument("--from", dest="sender", metavar="DOMAIN", default="check-rtc.invalid",
@@ -133,15 +136,28 @@ def _prober(args: argparse.Namespace, deadline: Deadline) -> Callable[[], list[C
         from check_rtc.probes.cert import from_file
 
         observation = from_file(args.file, args.ca_file, args.ca_path, not args.insecure)
-        return lambda: [observation]
+
+        def judge_file() -> list[CertObservation]:
+            if args.ocsp:  # no handshake, nothing stapled: the AIA responder's word
+                from check_rtc.probes.ocsp import revocation
+
+                observation.ocsp = revocation(observation.chain, observation.verified, None, deadline)
+            return [observation]
+
+        return judge_file
     from check_rtc.checks import runtime
     from check_rtc.probes import probe_service
     from check_rtc.probes.cert import PROTOCOLS as TABLE, CertProbe, failed
 
     protocol = TABLE[args.protocol]
-    context = runtime.tls_context(args, alpn=protocol.alpn_protocols())
+    if args.ocsp:
+        from check_rtc.transport import stapling
+
+        context = stapling.create_context(runtime.tls_options(args, protocol.alpn_protocols()))
+    else:
+        context = runtime.tls_context(args, alpn=protocol.alpn_protocols())
     resolver = runtime.resolver(args)
-    probe = CertProbe(protocol, args.domain or args.hostname, context, args.sender, args.ocsp,
+    probe = CertProbe(protocol, args.domain or args.hostname, context, args.sender,
                       resolver if args.dane else None)
     targeting = runtime.targeting(args)
     service = protocol.service()
@@ -190,7 +206,7 @@ def findings(observation: CertObservation, args: argparse.Namespace, now: dateti
     found += _identity_findings(observation.chain[0], args)
     found += _strength_findings(observation.chain)
     if observation.ocsp is not None:
-        found += _ocsp_findings(observation.ocsp, now)
+        found += _ocsp_findings(observation, observation.ocsp, now)
     if args.dane:
         found += _dane_findings(observation)
     return found
@@ -295,7 +311,23 @@ def _strength_findings(chain: Sequence[Facts]) -> list[Finding]:
     return found
 
 
-def _ocsp_findings(answer: OcspAnswer, now: datetime.datetime) -> list[Finding]:
+def _ocsp_findings(observation: CertObservation, answer: OcspAnswer, now: datetime.datetime) -> list[Finding]:
+    from check_rtc.checks.findings import Finding
+    from check_rtc.probes.ocsp import STAPLED
+
+    found = []
+    served = observation.endpoint.transport != "file"
+    if served and observation.chain[0].must_staple and answer.source != STAPLED:
+        # RFC 7633 §4.2.3.1: a client that sees the feature and no status_request
+        # response "MUST treat this as a fatal error" (Firefox refuses the connection).
+        found.append(Finding("critical", "OCSP: the certificate is Must-Staple (RFC 7633) and the server"
+                                         " staples no OCSP response: browsers refuse the connection"))
+    if answer.source or answer.error:
+        found += _status_findings(answer, now)
+    return found
+
+
+def _status_findings(answer: OcspAnswer, now: datetime.datetime) -> list[Finding]:
     from check_rtc.checks.findings import Finding
 
     if answer.error:

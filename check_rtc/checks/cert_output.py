@@ -80,8 +80,10 @@ def _look_ups(observation: CertObservation) -> list[str]:
     lines = []
     answer = observation.ocsp
     if answer is not None and answer.status:
-        lines.append(f"OCSP: {answer.status} from {answer.url}, produced {date(answer.this_update)},"
+        lines.append(f"OCSP: {answer.status} {answer.origin()}, produced {date(answer.this_update)},"
                      f" next update {date(answer.next_update)}")
+    elif answer is not None and not answer.source:
+        lines.append("OCSP: nothing stapled, and the certificate names no responder")
     tlsa = observation.tlsa
     if tlsa is not None and tlsa.records:
         checked = "DNSSEC-authenticated" if tlsa.authenticated else "not DNSSEC-authenticated"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from check_rtc.probes import Observation
     from check_rtc.probes.discovery import Targeting
     from check_rtc.resolve import Resolver
+    from check_rtc.transport.tls import TlsOptions
 
 UNKNOWN = 3
 
@@ -234,12 +235,17 @@ def resolver(args: argparse.Namespace) -> Resolver:
     return Resolver(args.dns_server)
 
 
+def tls_options(args: argparse.Namespace, alpn: tuple[str, ...] = ()) -> TlsOptions:
+    from check_rtc.transport.tls import TlsOptions
+
+    return TlsOptions(args.ca_file, args.ca_path, args.client_cert, args.client_key, not args.insecure, alpn)
+
+
 def tls_context(args: argparse.Namespace, alpn: tuple[str, ...] = ()) -> ssl.SSLContext:
     """Made once, in the main thread, so a bad --ca-file is UNKNOWN, not an endpoint failure."""
-    from check_rtc.transport.tls import TlsOptions, create_context
+    from check_rtc.transport.tls import create_context
 
-    options = TlsOptions(args.ca_file, args.ca_path, args.client_cert, args.client_key, not args.insecure, alpn)
-    return create_context(options)
+    return create_context(tls_options(args, alpn))
 
 
 def insecure_note(args: argparse.Namespace, tls_transports: tuple[str, ...]) -> tuple[str, ...]:

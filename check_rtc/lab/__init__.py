@@ -98,9 +98,10 @@ class Lab:
         return self._start(Prosody(self._subdir("prosody"), self.certs,
                                    require_encryption=require_encryption, **options))  # type: ignore[arg-type]
 
-    def ssl_server(self, cert: Path, key: Path, chain: Path | None = None) -> SslServer:
-        """Start an openssl s_server sending `cert` and the `chain` file as they are."""
-        return self._start(SslServer(self._subdir("s_server"), cert, key, chain))
+    def ssl_server(self, cert: Path, key: Path, chain: Path | None = None,
+                   status_file: Path | None = None) -> SslServer:
+        """Start an openssl s_server sending `cert` and the `chain` file as they are (and `status_file` stapled)."""
+        return self._start(SslServer(self._subdir("s_server"), cert, key, chain, status_file=status_file))
 
     def ocsp(self, certs: Certs, port: int, good: tuple[str, ...] = (),
              revoked: tuple[str, ...] = ()) -> OcspResponder:

@@ -11,8 +11,9 @@ Variants (VARIANTS): good, server_only, wildcard, expiring, expired,
 wrong_name, self_signed, intermediate, host_only (xmpp.DOMAIN only),
 xmpp_ids (xmpp.DOMAIN, plus the domain as SRV-IDs and XmppAddr); for what
 the daemons cannot be made to serve (openssl.py): weak_rsa (1024-bit key),
-sha1 (SHA-1 signature), not_yet_valid, and ocsp_good/ocsp_revoked (AIA
-naming `ocsp_url`, for an `openssl ocsp` responder).
+sha1 (SHA-1 signature), not_yet_valid, and ocsp_good/ocsp_revoked/
+ocsp_must_staple (AIA naming `ocsp_url`, for an `openssl ocsp` responder;
+the last also with RFC 7633's TLS Feature status_request).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ VARIANTS: tuple[str, ...] = (
     "weak_rsa", "sha1", "not_yet_valid",
 )
 # Only with Certs.generate(..., variants=OCSP_VARIANTS, ocsp_url=...): the URL is per run.
-OCSP_VARIANTS: tuple[str, ...] = ("ocsp_good", "ocsp_revoked")
+OCSP_VARIANTS: tuple[str, ...] = ("ocsp_good", "ocsp_revoked", "ocsp_must_staple")
 WEAK_KEY_BITS = 1024
 
 Key = rsa.RSAPrivateKey
@@ -59,6 +60,7 @@ class _Spec:
     key_bits: int = KEY_BITS  # another size gets its own key
     sha1: bool = False  # re-signed with SHA-1 by the openssl CLI (cryptography 42+ refuses to)
     ocsp: bool = False  # AIA names the Certs' ocsp_url (RFC 5280 §4.2.2.1)
+    must_staple: bool = False  # TLS Feature status_request (RFC 7633)
 
 
 _SPECS: dict[str, _Spec] = {
@@ -79,6 +81,7 @@ _SPECS: dict[str, _Spec] = {
     "not_yet_valid": _Spec(start_days=2, end_days=LEAF_DAYS + 2),
     "ocsp_good": _Spec(ocsp=True),
     "ocsp_revoked": _Spec(ocsp=True),
+    "ocsp_must_staple": _Spec(ocsp=True, must_staple=True),
 }
 SRV_NAME_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.7")
 XMPP_ADDR_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.5")
@@ -179,6 +182,8 @@ def _leaf_certificate(spec: _Spec, domain: str, key: Key,
     if spec.ocsp:
         builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
             AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    if spec.must_staple:
+        builder = builder.add_extension(x509.TLSFeature([x509.TLSFeatureType.status_request]), critical=False)
     return builder.sign(signer, hashes.SHA256())
 
 

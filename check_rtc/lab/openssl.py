@@ -3,8 +3,11 @@
 
 SslServer serves any certificate file with any chain file, in the order
 given (a chain in the wrong order, a 1024-bit key, a SHA-1 signature, a
-not-yet-valid certificate), on 127.0.0.1 only. OcspResponder answers
-RFC 6960 requests from a CA index (good and revoked serials) on `port`;
+not-yet-valid certificate), on 127.0.0.1 only, and staples the OCSP
+response in `status_file` if given. OcspResponder answers RFC 6960
+requests from a CA index (good and revoked serials) on `port`, and
+fetches its own answer for a certificate into a file (`openssl ocsp
+-respout`), for an SslServer to staple;
 OpenSSL 3.0's responder has no option to choose its address and listens on
 every address, so tests send it traffic on 127.0.0.1 only.
 """
@@ -23,14 +26,15 @@ READY_LINE = "waiting for OCSP client connections"
 
 
 class SslServer(Daemon):
-    """openssl s_server -www on 127.0.0.1:`port` with `cert` and, optionally, a `chain` file sent as is."""
+    """openssl s_server -www on 127.0.0.1:`port` with `cert` and, optionally, a `chain` file sent as is
+    and a DER OCSP response in `status_file` to staple (RFC 6066 §8)."""
 
     kind = "s_server"
 
     def __init__(self, run_dir: Path, cert: Path, key: Path, chain: Path | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, status_file: Path | None = None) -> None:
         super().__init__(run_dir)
-        self.cert, self.key, self.chain = cert, key, chain
+        self.cert, self.key, self.chain, self.status_file = cert, key, chain, status_file
         self.port = port if port is not None else pick_port()
 
     def ports(self) -> list[int]:
@@ -44,9 +48,10 @@ class SslServer(Daemon):
 
     def command(self) -> list[str]:
         chain = ["-cert_chain", str(self.chain)] if self.chain else []
+        staple = ["-status_file", str(self.status_file)] if self.status_file else []
         # Security level 0: serve a 1024-bit key or a SHA-1 signature, for the check to judge.
         return ["openssl", "s_server", "-accept", f"{ADDRESS}:{self.port}", "-cipher", "DEFAULT:@SECLEVEL=0",
-                "-cert", str(self.cert), "-key", str(self.key), *chain, "-www", "-quiet"]
+                "-cert", str(self.cert), "-key", str(self.key), *chain, *staple, "-www", "-quiet"]
 
 
 class OcspResponder(Daemon):
@@ -85,6 +90,15 @@ class OcspResponder(Daemon):
         serial = f"{cert.serial_number:X}"
         serial = "0" * (len(serial) % 2) + serial  # whole bytes, as OpenSSL writes serials
         return f"{status}\t{expiry:%y%m%d%H%M%SZ}\t{revoked}\t{serial}\tunknown\t/CN={name}\n"
+
+    def fetch(self, name: str, path: Path) -> Path:
+        """Ask this responder about variant `name` (as a server does before stapling); the DER answer in `path`."""
+        import subprocess
+
+        ca = str(self.certs.ca_cert)
+        subprocess.run(["openssl", "ocsp", "-issuer", ca, "-cert", str(self.certs.cert(name)), "-url", self.url,
+                        "-CAfile", ca, "-respout", str(path)], capture_output=True, check=True, timeout=30)
+        return path
 
     def command(self) -> list[str]:
         ca, key = str(self.certs.ca_cert), str(self.certs.ca_key)

@@ -4,9 +4,9 @@
 Per endpoint: connect; for XMPP STARTTLS the stream negotiation of
 probes/xmpp.py (RFC 6120 §5.4); the TLS handshake of transport/stream.py,
 verified against the trust anchors; then the certificates exactly as the
-server sent them, even when verification failed. Optional: the OCSP
-responder of the leaf (RFC 6960, over HTTP) and the TLSA records of the
-endpoint (RFC 6698; RFC 7673 names them after the SRV target).
+server sent them, even when verification failed. Optional: the leaf's
+OCSP status (probes/ocsp.py), stapled or asked, and the TLSA records of
+the endpoint (RFC 6698; RFC 7673 names them after the SRV target).
 
 How the served chain is read: Python 3.11's ssl hands out only the leaf
 publicly. SSL_get_peer_cert_chain is reachable as the ssl object's
@@ -18,13 +18,14 @@ get_peer_cert_chain() adds 8 ms per start (measured: 47 -> 55 ms for
 parsing the handshake ourselves cannot see TLS 1.3's encrypted Certificate
 message, and ctypes into libssl depends on CPython's struct layout.
 peer_chains() is the one function that knows the difference. pyOpenSSL
-is used only for --file, to verify a chain without a handshake.
+is used only where Python's ssl cannot go: for --file, to verify a chain
+without a handshake, and for --ocsp, to ask for a stapled OCSP response
+(transport/stapling.py); that chain is then verified as --file's is.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import ssl
 import threading
@@ -32,7 +33,7 @@ import time
 from collections import namedtuple
 
 from check_rtc.certificate import Facts, load_der
-from check_rtc.errors import CheckRtcError, TlsError, TransportError, UsageError
+from check_rtc.errors import CheckRtcError, TlsError, UsageError
 from check_rtc.probes import Observation
 from check_rtc.probes.discovery import Service
 from check_rtc.transport import stream
@@ -41,15 +42,14 @@ from check_rtc.transport.endpoint import Endpoint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Sequence
+    from OpenSSL import crypto
 
+    from check_rtc.probes.ocsp import OcspAnswer
     from check_rtc.resolve import Resolver
-
-log = logging.getLogger(__name__)
+    from check_rtc.transport.stapling import StaplingContext, StaplingSocket
 
 # Direct TLS with no SRV convention: the host itself on 443.
 WEB = Service(srv={}, default_ports={"tls": 443})
-OCSP_MAX_BYTES = 65536
 # X509_V_ERR_* codes of OpenSSL's verifier that the check explains itself.
 CERT_NOT_YET_VALID, CERT_HAS_EXPIRED = 9, 10
 DEPTH_ZERO_SELF_SIGNED, SELF_SIGNED_IN_CHAIN = 18, 19
@@ -105,12 +105,6 @@ PROTOCOLS = {
 }
 
 
-class OcspAnswer(namedtuple("OcspAnswer", "url status this_update next_update revoked_at reason error")):
-    """A responder's word on the leaf: status good/revoked/unknown, or `error`."""
-
-    __slots__ = ()
-
-
 class TlsaAnswer(namedtuple("TlsaAnswer", "name records authenticated error")):
     """TLSA records (usage, selector, matching type, data) at `name`, or `error`."""
 
@@ -132,7 +126,7 @@ class CertObservation(Observation):
         self.verified: list[Facts] = []  # the path OpenSSL built, trust anchor last
         self.verify_code: int | None = None  # None: verified (or not asked, --insecure)
         self.verify_message = ""
-        self.ocsp: OcspAnswer | None = None
+        self.ocsp: OcspAnswer | None = None  # None: not asked (no --ocsp)
         self.tlsa: TlsaAnswer | None = None
 
     def describe(self) -> str:
@@ -180,6 +174,7 @@ class _Seen(threading.local):
         self.error: ssl.SSLCertVerificationError | None = None
         self.version = ""
         self.alpn: str | None = None
+        self.staple: bytes | None = None
 
 
 _seen = _Seen()
@@ -204,6 +199,12 @@ class RecordingSocket(ssl.SSLSocket):
             _seen.alpn = self.selected_alpn_protocol()
 
 
+def _record_stapling(tls: StaplingSocket) -> None:
+    """StaplingContext.on_handshake: the chain as served, the staple; verification comes later."""
+    _seen.served, _seen.staple = tls.peer_chain(), tls.staple
+    _seen.version, _seen.alpn = tls.version(), tls.selected_alpn_protocol()
+
+
 def recording(context: ssl.SSLContext) -> ssl.SSLContext:
     """The context, made to record chains; identity is ours, strength is judged by us.
 
@@ -220,14 +221,19 @@ def recording(context: ssl.SSLContext) -> ssl.SSLContext:
 class CertProbe:
     """Callable per endpoint: handshake, chain, and the optional OCSP and TLSA look-ups."""
 
-    def __init__(self, protocol: Protocol, name: str, context: ssl.SSLContext, sender: str,
-                 ocsp: bool = False, resolver: Resolver | None = None) -> None:
+    def __init__(self, protocol: Protocol, name: str, context: ssl.SSLContext | StaplingContext, sender: str,
+                 resolver: Resolver | None = None) -> None:
         self.protocol = protocol
         self.name = name  # SNI and, for XMPP, the stream's 'to'
-        self.context = recording(context)
-        self.verify = context.verify_mode != ssl.CERT_NONE  # --insecure: nothing was verified
+        # A StaplingContext (--ocsp) asks for the staple and leaves verification to _verify.
+        self.stapling = not isinstance(context, ssl.SSLContext)
+        if self.stapling:
+            context.on_handshake = _record_stapling  # type: ignore[union-attr]
+            self.verify: bool = context.verify  # type: ignore[union-attr]
+        else:
+            self.verify = context.verify_mode != ssl.CERT_NONE  # type: ignore[union-attr]
+        self.context = context if self.stapling else recording(context)  # type: ignore[arg-type]
         self.sender = sender
-        self.ocsp = ocsp
         self.resolver = resolver  # set: look up TLSA (--dane)
 
     def __call__(self, endpoint: Endpoint, deadline: Deadline) -> CertObservation:
@@ -244,7 +250,9 @@ class CertProbe:
         observation.rtt = time.monotonic() - began
         observation.tls_version, observation.alpn = _seen.version, _seen.alpn
         observation.chain = [load_der(der) for der in _seen.served]
-        if self.verify and observation.verify_code is None:
+        if self.stapling and self.verify:
+            _verify(observation, self.context.store())  # type: ignore[union-attr]
+        elif self.verify and observation.verify_code is None:
             observation.verified = [load_der(der) for der in _seen.verified]
         self._look_up(observation, deadline)
         return observation
@@ -266,114 +274,12 @@ class CertProbe:
             sock.close()
 
     def _look_up(self, observation: CertObservation, deadline: Deadline) -> None:
-        if self.ocsp:
-            observation.ocsp = query_ocsp(observation.chain, observation.verified, deadline)
+        if self.stapling:
+            from check_rtc.probes.ocsp import revocation
+
+            observation.ocsp = revocation(observation.chain, observation.verified, _seen.staple, deadline)
         if self.resolver is not None:
             observation.tlsa = look_up_tlsa(self.resolver, observation.endpoint, deadline)
-
-
-def issuer_of(leaf: Facts, served: Sequence[Facts], verified: Sequence[Facts]) -> Facts | None:
-    """The leaf's issuer: from the verified path, else from what was served."""
-    for candidate in list(verified[1:]) + list(served[1:]):
-        if candidate.subject == leaf.issuer:
-            return candidate
-    return None
-
-
-def query_ocsp(served: Sequence[Facts], verified: Sequence[Facts], deadline: Deadline) -> OcspAnswer | None:
-    """Ask the leaf's AIA OCSP responder (RFC 6960 Appendix A.1, HTTP POST); None if it names none."""
-    leaf = served[0]
-    if not leaf.ocsp_urls:
-        return None
-    url = leaf.ocsp_urls[0]
-    issuer = issuer_of(leaf, served, verified)
-    if issuer is None:
-        return OcspAnswer(url, None, None, None, None, None, "issuer certificate unknown: cannot ask")
-    try:
-        return _ocsp_exchange(url, leaf, issuer, deadline)
-    except CheckRtcError as exc:
-        return OcspAnswer(url, None, None, None, None, None, str(exc))
-
-
-def _ocsp_exchange(url: str, leaf: Facts, issuer: Facts, deadline: Deadline) -> OcspAnswer:
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509 import ocsp
-
-    request = ocsp.OCSPRequestBuilder().add_certificate(leaf.cert, issuer.cert, hashes.SHA1()).build()
-    body = _http_post(url, request.public_bytes(serialization.Encoding.DER), deadline)
-    try:
-        response = ocsp.load_der_ocsp_response(body)
-    except ValueError:
-        raise TransportError("OCSP answer is not a DER OCSPResponse") from None
-    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        raise TransportError(f"OCSP responder answered {response.response_status.name.lower()}")
-    _check_ocsp_signature(response, issuer)
-    return _ocsp_answer(url, response)
-
-
-def _ocsp_answer(url: str, response: object) -> OcspAnswer:
-    from check_rtc.certificate import validity
-
-    status = getattr(response, "certificate_status").name.lower()
-    revoked = validity(response, "revocation_time") if status == "revoked" else None
-    reason = getattr(response, "revocation_reason")
-    return OcspAnswer(url, status, validity(response, "this_update"), validity(response, "next_update"),
-                      revoked, reason.name if reason is not None else None, None)
-
-
-def _check_ocsp_signature(response: object, issuer: Facts) -> None:
-    """RFC 6960 §4.2.2.2: signed by the issuer, or by a responder the issuer certified for OCSPSigning."""
-    from check_rtc.certificate import Facts as _Facts
-
-    signer = issuer
-    for cert in getattr(response, "certificates"):
-        delegate = _Facts(b"", cert)
-        if delegate.issuer == issuer.subject and "OCSPSigning" in (delegate.ekus or ()):
-            if not _signed_by(delegate.cert.signature, delegate.cert.tbs_certificate_bytes,
-                              delegate.cert.signature_hash_algorithm, issuer):
-                raise TransportError("OCSP responder certificate is not signed by the issuer")
-            signer = delegate
-    if not _signed_by(getattr(response, "signature"), getattr(response, "tbs_response_bytes"),
-                      getattr(response, "signature_hash_algorithm"), signer):
-        raise TransportError("OCSP answer signature does not verify")
-
-
-def _signed_by(signature: bytes, data: bytes, algorithm: object, signer: Facts) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-
-    key = signer.cert.public_key()
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, data, padding.PKCS1v15(), algorithm)  # type: ignore[arg-type]
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, data, ec.ECDSA(algorithm))  # type: ignore[arg-type]
-        else:
-            key.verify(signature, data)  # type: ignore[union-attr,call-arg]
-    except (InvalidSignature, TypeError, ValueError):
-        return False
-    return True
-
-
-def _http_post(url: str, body: bytes, deadline: Deadline) -> bytes:
-    """One OCSP request over HTTP (RFC 6960 Appendix A.1); http: only, as responders serve."""
-    import urllib.error
-    import urllib.request
-
-    if not url.lower().startswith("http://"):
-        raise TransportError(f"OCSP responder {url} is not an http: URL")
-    request = urllib.request.Request(url, body, {"Content-Type": "application/ocsp-request"})
-    log.debug("> OCSP %s (%d bytes)", url, len(body))
-    try:
-        with urllib.request.urlopen(request, timeout=deadline.timeout("OCSP")) as answer:
-            data: bytes = answer.read(OCSP_MAX_BYTES)
-    except urllib.error.HTTPError as exc:
-        raise TransportError(f"OCSP responder answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise TransportError(f"OCSP responder {url}: {reason}") from None
-    log.debug("< OCSP %s (%d bytes)", url, len(data))
-    return data
 
 
 def tlsa_name(endpoint: Endpoint) -> str:
@@ -410,12 +316,11 @@ def from_file(path: str, ca_file: str | None, ca_path: str | None, verify: bool)
     observation = CertObservation(Endpoint(name, "", 0, "file"))
     observation.chain = [load_der(der) for der in ders]
     if verify:
-        _verify_offline(observation, ca_file, ca_path)
+        _verify(observation, _trust_store(ca_file, ca_path))
     return observation
 
 
-def _verify_offline(observation: CertObservation, ca_file: str | None, ca_path: str | None) -> None:
-    """OpenSSL's own path validation (pyOpenSSL), as in a handshake, without one."""
+def _trust_store(ca_file: str | None, ca_path: str | None) -> crypto.X509Store:
     from OpenSSL import crypto
 
     from check_rtc.transport.tls import SYSTEM_CAPATH
@@ -428,6 +333,13 @@ def _verify_offline(observation: CertObservation, ca_file: str | None, ca_path: 
             store.load_locations(None, SYSTEM_CAPATH)
     except crypto.Error as exc:
         raise UsageError(f"cannot load trust anchors: {exc}") from None
+    return store
+
+
+def _verify(observation: CertObservation, store: crypto.X509Store) -> None:
+    """OpenSSL's own path validation (pyOpenSSL) of the chain, as in a handshake, after one or without."""
+    from OpenSSL import crypto
+
     leaf, *rest = (crypto.X509.from_cryptography(f.cert) for f in observation.chain)
     context = crypto.X509StoreContext(store, leaf, rest)
     try:

@@ -22,13 +22,14 @@ def garbage(conn: socket.socket) -> None:
         pass
 
 
+@pytest.mark.parametrize("ocsp", [(), ("--ocsp",)], ids=["ssl", "stapling"])  # two handshakes, one verdict
 @pytest.mark.parametrize("serve, reason", [
     (stall, "TLS handshake: timed out"),
     (garbage, "TLS handshake failed: wrong version number"),
 ])
-def test_misbehaving_server_is_critical(serve, reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_misbehaving_server_is_critical(serve, reason: str, ocsp: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     with TcpFake(serve) as fake:
-        result = run_check("check_rtc_cert", "-H", "127.0.0.1", "-p", str(fake.port), "-t", str(TIMEOUT))
+        result = run_check("check_rtc_cert", "-H", "127.0.0.1", "-p", str(fake.port), "-t", str(TIMEOUT), *ocsp)
     assert (result.returncode, result.state) == (2, "CRITICAL"), result.stdout
     assert result.summary == f"127.0.0.1:{fake.port}/tls: {reason}"
     assert result.perfdata == {}

@@ -18,6 +18,9 @@ INTERMEDIATE = "CN=check-rtc lab intermediate CA,O=check-rtc lab"
 OK_SUMMARY = (r"TLSv1\.[23], certificate CN=example\.test,O=check-rtc lab, RSA 2048 bits, sha256,"
               r" EKU serverAuth clientAuth, (\d) certificates? served")
 DAYS = r"(89\.9|90\.0);30:;14:"
+# --ocsp handshakes through pyOpenSSL (to ask for a staple) and verifies the
+# chain afterwards: tests marked with it must judge exactly as without.
+HANDSHAKES = pytest.mark.parametrize("ocsp", [(), ("--ocsp",)], ids=["ssl", "stapling"])
 
 
 def server_of(lab, kind: str):  # type: ignore[no-untyped-def]
@@ -115,10 +118,13 @@ def test_sip_refuses_a_wildcard_that_other_protocols_accept(lab, variants) -> No
                               "(it names DNS *.example.test)")
 
 
-def test_missing_intermediate_is_critical_with_the_hint(lab, variants) -> None:  # type: ignore[no-untyped-def]
+@HANDSHAKES
+def test_missing_intermediate_is_critical_with_the_hint(lab, variants,  # type: ignore[no-untyped-def]
+                                                        ocsp: tuple[str, ...]) -> None:
     server = variants("kamailio", "intermediate", chain=False)
     where = f"127.0.0.1:{server.tls_ports[0]}/tls"
-    result = cert_check(lab, "-P", "sip", "-H", "127.0.0.1", "-d", "example.test", "-p", str(server.tls_ports[0]))
+    result = cert_check(lab, "-P", "sip", "-H", "127.0.0.1", "-d", "example.test", "-p", str(server.tls_ports[0]),
+                        *ocsp)
     assert (result.returncode, result.state) == (2, "CRITICAL"), result.stdout
     assert result.summary == (f"{where}: incomplete chain: {LEAF} was issued by {INTERMEDIATE}, which is neither"
                               " served nor a trust anchor (missing intermediate certificate?)")
@@ -140,11 +146,13 @@ def test_complete_chain_reports_every_element(lab, variants) -> None:  # type: i
     ("self_signed", "CRITICAL", rf"chain not trusted: self-signed certificate \({re.escape(LEAF)}\)"),
     ("wrong_name", "CRITICAL", r"identity: certificate does not name example\.test \(it names DNS other\.invalid\)"),
 ])
+@HANDSHAKES
 def test_bad_certificates_on_a_real_server(lab, variants, variant: str, state: str,  # type: ignore[no-untyped-def]
-                                           summary: str) -> None:
+                                           summary: str, ocsp: tuple[str, ...]) -> None:
     server = variants("kamailio", variant)
     where = f"127.0.0.1:{server.tls_ports[0]}/tls"
-    result = cert_check(lab, "-P", "sip", "-H", "127.0.0.1", "-d", "example.test", "-p", str(server.tls_ports[0]))
+    result = cert_check(lab, "-P", "sip", "-H", "127.0.0.1", "-d", "example.test", "-p", str(server.tls_ports[0]),
+                        *ocsp)
     assert (result.returncode, result.state) == (2, state), result.stdout
     assert re.fullmatch(rf"{re.escape(where)}: {summary}", result.summary), result.summary
 
@@ -164,13 +172,16 @@ def test_expiry_thresholds_are_days(lab, variants) -> None:  # type: ignore[no-u
     ("xmpp-client", "c2s_port", ""), ("xmpp-server", "s2s_port", ""),
     ("xmpps-client", "c2s_tls_port", ""), ("xmpps-server", "s2s_tls_port", ""),
 ])
+@HANDSHAKES
 def test_xmpp_certificates_over_starttls_and_direct_tls(lab, protocol: str, port: str,  # type: ignore[no-untyped-def]
-                                                        alpn: str) -> None:
+                                                        alpn: str, ocsp: tuple[str, ...]) -> None:
     xmpp = server_of(lab, "prosody")
     number = getattr(xmpp, port)
-    result = cert_check(lab, "-P", protocol, "-H", "::1", "-d", "example.test", "-p", str(number))
+    result = cert_check(lab, "-P", protocol, "-H", "::1", "-d", "example.test", "-p", str(number), *ocsp)
     transport = "starttls" if protocol.startswith("xmpp-") else "tls"
     assert_ok(result, f"[::1]:{number}/{transport}")
+    # prosody staples nothing, and the lab's certificate names no responder.
+    assert ("    OCSP: nothing stapled, and the certificate names no responder" in result.long_output) == bool(ocsp)
 
 
 def test_xmpp_names_the_domain_by_srv_id_but_sip_does_not(lab, variants) -> None:  # type: ignore[no-untyped-def]
@@ -188,8 +199,9 @@ def test_xmpp_names_the_domain_by_srv_id_but_sip_does_not(lab, variants) -> None
                               " example.test (it names DNS xmpp.example.test)")
 
 
-def test_turn_over_tls(lab, turn) -> None:  # type: ignore[no-untyped-def]
-    result = cert_check(lab, "-P", "turn", "-H", "127.0.0.1", "-d", "example.test", "-p", str(turn.tls_port))
+@HANDSHAKES
+def test_turn_over_tls(lab, turn, ocsp: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    result = cert_check(lab, "-P", "turn", "-H", "127.0.0.1", "-d", "example.test", "-p", str(turn.tls_port), *ocsp)
     assert_ok(result, f"127.0.0.1:{turn.tls_port}/tls")
     assert result.summary.startswith(f"127.0.0.1:{turn.tls_port}/tls: TLSv1.2, ")  # coturn 4.6 offers TLS 1.2 only
 
@@ -198,9 +210,11 @@ def test_turn_over_tls(lab, turn) -> None:  # type: ignore[no-untyped-def]
     ("weak_rsa", "leaf certificate is weak: RSA key of 1024 bits (fewer than 2048)"),
     ("sha1", "leaf certificate is weak: SHA-1 signature"),
 ])
-def test_weak_keys_and_signatures_are_critical(lab, variants, variant: str, summary: str) -> None:  # type: ignore[no-untyped-def]
+@HANDSHAKES
+def test_weak_keys_and_signatures_are_critical(lab, variants, variant: str, summary: str,  # type: ignore[no-untyped-def]
+                                               ocsp: tuple[str, ...]) -> None:
     server = variants("s_server", variant)
-    result = cert_check(lab, "-H", "127.0.0.1", "-d", "example.test", "-p", str(server.port))
+    result = cert_check(lab, "-H", "127.0.0.1", "-d", "example.test", "-p", str(server.port), *ocsp)
     assert (result.returncode, result.state) == (2, "CRITICAL"), result.stdout
     assert result.summary == f"127.0.0.1:{server.port}/tls: {summary}"
 
@@ -246,25 +260,91 @@ def ocsp_certs(lab, tmp_path_factory):  # type: ignore[no-untyped-def]
     port = pick_port()
     certs = Certs.generate(tmp_path_factory.mktemp("ocsp-pki"), variants=("good",) + OCSP_VARIANTS,
                            ocsp_url=f"http://127.0.0.1:{port}/")
-    lab.ocsp(certs, port, good=("ocsp_good",), revoked=("ocsp_revoked",))
+    certs.responder = lab.ocsp(certs, port, good=("ocsp_good", "ocsp_must_staple"), revoked=("ocsp_revoked",))
     return certs
 
 
-@pytest.mark.parametrize("variant, state, summary", [
-    ("ocsp_good", "OK", None),
-    ("ocsp_revoked", "CRITICAL", r"OCSP: certificate revoked on 2025-01-01 00:00 UTC \(key_compromise\)"),
-])
-def test_ocsp_responder_is_asked(lab, ocsp_certs, variant: str, state: str,  # type: ignore[no-untyped-def]
-                                 summary: str | None) -> None:
+def ocsp_check(certs, port: int, *args: str):  # type: ignore[no-untyped-def]
+    return run_check("check_rtc_cert", "--ca-file", str(certs.ca_cert), "-H", "127.0.0.1", "-d", "example.test",
+                     "-p", str(port), "--ocsp", "-t", str(TIMEOUT), *args)
+
+
+def ocsp_line(status: str, origin: str) -> str:
+    return rf"    OCSP: {status} {origin}, produced .* UTC, next update .* UTC"
+
+
+REVOKED = r"OCSP: certificate revoked on 2025-01-01 00:00 UTC \(key_compromise\)"
+
+
+@pytest.mark.parametrize("variant, state, summary", [("ocsp_good", "OK", None), ("ocsp_revoked", "CRITICAL", REVOKED)])
+def test_ocsp_responder_is_asked_when_nothing_is_stapled(lab, ocsp_certs, variant: str,  # type: ignore[no-untyped-def]
+                                                         state: str, summary: str | None) -> None:
     server = lab.ssl_server(ocsp_certs.cert(variant), ocsp_certs.key(variant))
-    result = run_check("check_rtc_cert", "--ca-file", str(ocsp_certs.ca_cert), "-H", "127.0.0.1", "-d", "example.test",
-                       "-p", str(server.port), "--ocsp", "-t", str(TIMEOUT))
+    result = ocsp_check(ocsp_certs, server.port)
     assert result.state == state, result.stdout
     if summary:
         assert re.fullmatch(rf"127\.0\.0\.1:{server.port}/tls: {summary}", result.summary), result.summary
     status = "revoked" if "revoked" in variant else "good"
-    assert any(re.fullmatch(rf"    OCSP: {status} from http://127\.0\.0\.1:\d+/, produced .* UTC, next update .* UTC",
-                            line) for line in result.long_output), result.stdout
+    origin = rf"from http://127\.0\.0\.1:{ocsp_certs.responder.port}/"
+    assert any(re.fullmatch(ocsp_line(status, origin), line) for line in result.long_output), result.stdout
+
+
+@pytest.mark.parametrize("variant, state, summary", [("ocsp_good", "OK", None), ("ocsp_revoked", "CRITICAL", REVOKED)])
+def test_stapled_answer_is_judged(lab, ocsp_certs, tmp_path, variant: str, state: str,  # type: ignore[no-untyped-def]
+                                  summary: str | None) -> None:
+    staple = ocsp_certs.responder.fetch(variant, tmp_path / "staple.der")
+    server = lab.ssl_server(ocsp_certs.cert(variant), ocsp_certs.key(variant), status_file=staple)
+    result = ocsp_check(ocsp_certs, server.port)
+    assert result.state == state, result.stdout
+    if summary:
+        assert re.fullmatch(rf"127\.0\.0\.1:{server.port}/tls: {summary}", result.summary), result.summary
+    status = "revoked" if "revoked" in variant else "good"
+    assert any(re.fullmatch(ocsp_line(status, r"\(stapled\)"), line) for line in result.long_output), result.stdout
+
+
+def test_a_staple_about_another_certificate_is_a_warning(lab, ocsp_certs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """RFC 6960 §3.2 item 1: e.g. the answer about the certificate the server served before."""
+    staple = ocsp_certs.responder.fetch("ocsp_revoked", tmp_path / "staple.der")
+    server = lab.ssl_server(ocsp_certs.cert("ocsp_good"), ocsp_certs.key("ocsp_good"), status_file=staple)
+    result = ocsp_check(ocsp_certs, server.port)
+    assert (result.returncode, result.state) == (1, "WARNING"), result.stdout
+    other, served = (f"{ocsp_certs.certificate(v).serial_number:X}" for v in ("ocsp_revoked", "ocsp_good"))
+    assert result.summary == (f"127.0.0.1:{server.port}/tls: OCSP: stapled answer: about another certificate"
+                              f" (serial {other}, not the served {served})")
+
+
+def test_must_staple_certificate_needs_its_staple(lab, ocsp_certs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    key, cert = ocsp_certs.key("ocsp_must_staple"), ocsp_certs.cert("ocsp_must_staple")
+    bare = lab.ssl_server(cert, key)
+    result = ocsp_check(ocsp_certs, bare.port)
+    assert (result.returncode, result.state) == (2, "CRITICAL"), result.stdout
+    assert result.summary == (f"127.0.0.1:{bare.port}/tls: OCSP: the certificate is Must-Staple (RFC 7633) and"
+                              " the server staples no OCSP response: browsers refuse the connection")
+    stapling = lab.ssl_server(cert, key, status_file=ocsp_certs.responder.fetch("ocsp_must_staple",
+                                                                                  tmp_path / "staple.der"))
+    result = ocsp_check(ocsp_certs, stapling.port)
+    assert (result.returncode, result.state) == (0, "OK"), result.stdout
+
+
+def test_silent_responder_is_a_warning(lab, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from check_rtc.lab import Certs
+    from check_rtc.lab.ports import pick_port
+
+    port = pick_port()  # nobody answers there
+    certs = Certs.generate(tmp_path / "pki", variants=("ocsp_good",), ocsp_url=f"http://127.0.0.1:{port}/")
+    server = lab.ssl_server(certs.cert("ocsp_good"), certs.key("ocsp_good"))
+    result = ocsp_check(certs, server.port)
+    assert (result.returncode, result.state) == (1, "WARNING"), result.stdout
+    assert result.summary == (f"127.0.0.1:{server.port}/tls: OCSP: responder http://127.0.0.1:{port}/:"
+                              " connection refused")
+
+
+def test_a_pem_file_asks_the_responder(ocsp_certs) -> None:  # type: ignore[no-untyped-def]
+    path = ocsp_certs.fullchain("ocsp_revoked")
+    result = run_check("check_rtc_cert", "--ca-file", str(ocsp_certs.ca_cert), "--file", str(path), "-d",
+                       "example.test", "--ocsp", "-t", str(TIMEOUT))
+    assert (result.returncode, result.state) == (2, "CRITICAL"), result.stdout
+    assert re.fullmatch(rf"ocsp_revoked\.fullchain\.pem/file: {REVOKED}", result.summary), result.summary
 
 
 def test_dane_tlsa_records_match_or_not(lab) -> None:  # type: ignore[no-untyped-def]
