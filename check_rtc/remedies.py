@@ -135,7 +135,13 @@ REMEDIES = (
            "renew the certificate (certbot renew, or ask the CA) and reload the server ({key_files})"),
     Remedy("ocsp-revoked", CERT, r"^OCSP: certificate revoked",
            "the CA has revoked the certificate: get a new one and install it"),
-    Remedy("ocsp-problem", CERT, r"^OCSP: ", "check the OCSP responder the certificate names (Authority "
+    Remedy("ocsp-must-staple", CERT, r"^OCSP: the certificate is Must-Staple",
+           "turn on OCSP stapling in the TLS server (nginx `ssl_stapling on;`, HAProxy `ocsp-update on`), "
+           "or ask the CA for a certificate without the Must-Staple (TLS Feature) extension"),
+    Remedy("ocsp-bad-staple", CERT, r"^OCSP: stapled answer",
+           "the server staples an OCSP answer that does not fit the certificate it serves: have it fetch a "
+           "fresh one after every certificate change (reload it, or renew its staple file)"),
+    Remedy("ocsp-problem", CERT, r"^OCSP: (responder |answer is stale)", "check the OCSP responder the certificate names (Authority "
                                              "Information Access) with the CA"),
     Remedy("dane-mismatch", CERT, r"^DANE: ",
            "publish TLSA records that match the served certificate, e.g. `_PORT._tcp.HOST. IN TLSA 3 1 1 "

@@ -38,6 +38,13 @@ def test_every_text_fills_in(remedy, subject: str) -> None:  # type: ignore[no-u
                              "as well (the guide asks for both families)"),
       ("ns-lagging", "let every name server load the current zone: raise the SOA serial with each change, check "
                      "NOTIFY and zone transfers (allow-transfer, also-notify)")]),
+    ("cert", "example.org[::1]:443/tls", "OCSP: stapled answer: about another certificate (serial 1, not the"
+                                         " served 2)",
+     [("ocsp-bad-staple", "the server staples an OCSP answer that does not fit the certificate it serves: have "
+                          "it fetch a fresh one after every certificate change (reload it, or renew its staple "
+                          "file)")]),
+    ("cert", "example.org[::1]:443/tls", "OCSP: certificate revoked on 2025-01-01 00:00 UTC",
+     [("ocsp-revoked", "the CA has revoked the certificate: get a new one and install it")]),
     ("xmpp", "xmpp.example.org[::1]:5222/starttls", "something no table entry knows",
      [("other", FALLBACK.format(command=COMMAND))]),
 ])
