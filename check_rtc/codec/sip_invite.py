@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """INVITE client transaction and the dialog it creates, sans-IO (codec layer; RFC 3261 §17.1.1, §12, §13, §9.1; RFC 6026).
 
-InviteTransaction has the shape of codec/sip_transaction.py (time passed
-in, datagrams_to_send(), get_timer()/handle_timer(), receive(),
-next_event()) with the INVITE timers: A (retransmission over unreliable
+InviteTransaction is a ClientTransaction of codec/sip_transaction.py (time
+passed in, datagrams_to_send(), get_timer()/handle_timer(), receive(),
+next_event(), the matching of §17.1.3) with the INVITE timers: A (retransmission over unreliable
 transports, T1 doubling), B (64*T1 without any answer) and D (absorbing
 retransmitted final answers after a failure). A non-2xx final answer is
 acknowledged by the transaction itself (§17.1.1.3); a 2xx ends the
@@ -24,7 +24,7 @@ from collections import namedtuple
 
 from check_rtc.codec import sip
 from check_rtc.codec.events import Discarded, TimedOut
-from check_rtc.codec.sip_transaction import T1_SECONDS, RequestKey
+from check_rtc.codec.sip_transaction import T1_SECONDS, ClientTransaction, RequestKey
 from check_rtc.errors import DecodeError
 
 # RFC 3261 Table 4: Timer D "> 32s for UDP", "0s for TCP/SCTP"; RFC 6026 §8.11: Timer M = 64*T1.
@@ -58,21 +58,14 @@ class Rejected(namedtuple("Rejected", "response after")):
 Event = Progressed | Accepted | Rejected | TimedOut | Discarded
 
 
-class InviteTransaction:
+class InviteTransaction(ClientTransaction):
     """One INVITE and its final answer (states Calling, Proceeding, Completed, Accepted, Terminated)."""
 
     def __init__(self, spec: sip.RequestSpec, *, reliable: bool, t1: float = T1_SECONDS) -> None:
+        super().__init__(sip.encode_request(spec), RequestKey(spec.branch, spec.call_id, spec.cseq, spec.method),
+                         reliable, t1)
         self.spec = spec
-        self.key = RequestKey(spec.branch, spec.call_id, spec.cseq, spec.method)
-        self._request = sip.encode_request(spec)
-        self._reliable = reliable
-        self._t1 = t1
         self.state = "idle"
-        self._outbox: list[bytes] = []
-        self._events: list[Event] = []
-        self._first_send = 0.0
-        self._sends = 0
-        self._interval = t1
         self._timer_a: float | None = None
         self._timer_b: float | None = None
         self._timer_end: float | None = None  # D in Completed, M in Accepted
@@ -90,25 +83,16 @@ class InviteTransaction:
         if not self._reliable:
             self._timer_a = now + self._t1
         self._timer_b = now + 64 * self._t1
-        self._send(self._request)
-
-    def datagrams_to_send(self) -> list[bytes]:
-        outbox, self._outbox = self._outbox, []
-        return outbox
+        self._send()
 
     def receive(self, data: bytes, now: float) -> None:
         """One whole response; anything else, or a response to another request, is Discarded."""
         if self.state in ("idle", "terminated"):
             return
-        try:
-            response = sip.decode_response(data)
-            reason = self._mismatch(response)
-        except DecodeError as error:
-            self._events.append(Discarded(str(error)))
+        response = self._response(data)
+        if response is None:
             return
-        if reason:
-            self._events.append(Discarded(reason))
-        elif response.code < 200:
+        if response.code < 200:
             self._provisional(response, now)
         elif response.code < 300:
             self._accepted(response, now)
@@ -196,29 +180,7 @@ class InviteTransaction:
             # the request MUST be retransmitted again ... timer reset with a value of 4*T1."
             self._interval *= 2
             self._timer_a = now + self._interval
-            self._send(self._request)
-
-    def next_event(self) -> Event | None:
-        return self._events.pop(0) if self._events else None
-
-    @property
-    def sends(self) -> int:
-        """How often the INVITE was sent (timer A retransmissions included)."""
-        return self._sends
-
-    def _send(self, data: bytes) -> None:
-        self._outbox.append(data)
-        self._sends += 1
-
-    def _mismatch(self, response: sip.Response) -> str:
-        # §17.1.3: the top Via branch and the CSeq method select the transaction.
-        if sip.via_branch(response.get("via") or "") != self.key.branch:
-            return "SIP response for another branch (top Via)"
-        if response.get("call-id") != self.key.call_id:
-            return "SIP response with another Call-ID"
-        if sip.cseq(response.get("cseq") or "") != (self.key.cseq, self.key.method):
-            return f"SIP response with another CSeq ({response.get('cseq')})"
-        return ""
+            self._send()
 
 
 def _routes(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

@@ -55,21 +55,76 @@ class RequestKey(namedtuple("RequestKey", "branch call_id cseq method")):
     method: str
 
 
-class SipTransaction:
+class ClientTransaction:
+    """What every client transaction has (RFC 3261 §17.1): the request, the
+    datagrams due, the events not yet read, and the matching of §17.1.3."""
+
+    def __init__(self, request: bytes, key: RequestKey, reliable: bool, t1: float) -> None:
+        self.key = key
+        self._request = request
+        self._reliable = reliable
+        self._t1 = t1
+        self._outbox: list[bytes] = []
+        self._events: list[object] = []
+        self._sends = 0
+        self._first_send = 0.0
+        self._interval = t1
+
+    @property
+    def sends(self) -> int:
+        """How often the request was sent (retransmissions included)."""
+        return self._sends
+
+    def datagrams_to_send(self) -> list[bytes]:
+        """What to send now: the request, once per (re)transmission due (and, for INVITE, ACKs)."""
+        outbox, self._outbox = self._outbox, []
+        return outbox
+
+    def next_event(self) -> object | None:
+        """The oldest event not yet read, or None."""
+        return self._events.pop(0) if self._events else None
+
+    def _send(self) -> None:
+        self._outbox.append(self._request)
+        self._sends += 1
+
+    def _response(self, data: bytes) -> Response | None:
+        """The response in `data` if it belongs to this transaction; else a Discarded event and None."""
+        try:
+            response = decode_response(data)
+            reason = self._mismatch(response)
+        except DecodeError as error:
+            self._events.append(Discarded(str(error)))
+            return None
+        if reason:
+            self._events.append(Discarded(reason))
+            return None
+        return response
+
+    def _mismatch(self, response: Response) -> str:
+        """Why `response` is not for our request, or "" if it is."""
+        # RFC 3261 §17.1.3: "If the response has the same value of the branch
+        # parameter in the top Via header field as the branch parameter in the
+        # top Via header field of the request that created the transaction" and
+        # "the method parameter in the CSeq header field matches the method of
+        # the request that created the transaction".
+        key = self.key
+        if via_branch(response.get("via") or "") != key.branch:
+            return "SIP response for another branch (top Via)"
+        if response.get("call-id") != key.call_id:
+            return "SIP response with another Call-ID"
+        if cseq(response.get("cseq") or "") != (key.cseq, key.method):
+            return f"SIP response with another CSeq ({response.get('cseq')})"
+        return ""
+
+
+class SipTransaction(ClientTransaction):
     """One non-INVITE request and its final response."""
 
     def __init__(self, request: bytes, key: RequestKey, *, reliable: bool, t1: float = T1_SECONDS,
                  t2: float = T2_SECONDS) -> None:
-        self._request = request
-        self._key = key
-        self._reliable = reliable
-        self._t1 = t1
+        super().__init__(request, key, reliable, t1)
         self._t2 = t2
-        self._outbox: list[bytes] = []
-        self._events: list[Event] = []
-        self._sends = 0
-        self._first_send = 0.0
-        self._interval = t1
         self._timer_e: float | None = None
         self._timer_f: float | None = None
         self._proceeding = False
@@ -91,24 +146,14 @@ class SipTransaction:
             self._timer_e = now + self._t1
         self._send()
 
-    def datagrams_to_send(self) -> list[bytes]:
-        """What to send now: the request, once per (re)transmission due."""
-        outbox, self._outbox = self._outbox, []
-        return outbox
-
     def receive(self, data: bytes, now: float) -> None:
         """One whole message; ignored before start() and after the transaction ended."""
         if self._timer_f is None:
             return
-        try:
-            response = decode_response(data)
-            reason = self._mismatch(response)
-        except DecodeError as error:
-            self._events.append(Discarded(str(error)))
+        response = self._response(data)
+        if response is None:
             return
-        if reason:
-            self._events.append(Discarded(reason))
-        elif response.code < 200:
+        if response.code < 200:
             # RFC 3261 §17.1.2.2: "If a provisional response is received while in the
             # "Trying" state, ... the client transaction SHOULD move to the "Proceeding" state."
             self._proceeding = True
@@ -132,10 +177,6 @@ class SipTransaction:
         elif self._timer_e is not None and now >= self._timer_e:
             self._retransmit(now)
 
-    def next_event(self) -> Event | None:
-        """The oldest event not yet read, or None."""
-        return self._events.pop(0) if self._events else None
-
     def _retransmit(self, now: float) -> None:
         # RFC 3261 §17.1.2.2: "If timer E fires while still in this state, the timer
         # is reset, but this time with a value of MIN(2*T1, T2). ... If Timer E fires
@@ -144,26 +185,6 @@ class SipTransaction:
         self._interval = self._t2 if self._proceeding else min(2 * self._interval, self._t2)
         self._timer_e = now + self._interval
         self._send()
-
-    def _send(self) -> None:
-        self._outbox.append(self._request)
-        self._sends += 1
-
-    def _mismatch(self, response: Response) -> str:
-        """Why `response` is not for our request, or "" if it is."""
-        # RFC 3261 §17.1.3: "If the response has the same value of the branch
-        # parameter in the top Via header field as the branch parameter in the
-        # top Via header field of the request that created the transaction" and
-        # "the method parameter in the CSeq header field matches the method of
-        # the request that created the transaction".
-        key = self._key
-        if via_branch(response.get("via") or "") != key.branch:
-            return "SIP response for another branch (top Via)"
-        if response.get("call-id") != key.call_id:
-            return "SIP response with another Call-ID"
-        if cseq(response.get("cseq") or "") != (key.cseq, key.method):
-            return f"SIP response with another CSeq ({response.get('cseq')})"
-        return ""
 
     def _finish(self, event: Event) -> None:
         self._events.append(event)
