@@ -37,15 +37,6 @@ TRANSPORTS = ("udp", "tcp", "tls")
 CODECS = ("pcmu", "pcma", "g722", "opus")  # probes/call.py OFFERS
 
 
-def codec_list(text: str) -> tuple[str, ...]:
-    """'pcmu,pcma': the codecs to offer, in order of preference."""
-    chosen = tuple(dict.fromkeys(c.strip().lower() for c in text.split(",") if c.strip()))
-    wrong = [c for c in chosen if c not in CODECS]
-    if wrong or not chosen:
-        raise argparse.ArgumentTypeError(f"codec '{','.join(wrong)}' is not one of {','.join(CODECS)}")
-    return chosen
-
-
 def sip_uri(text: str) -> str:
     """A sip: or sips: URI with a host (RFC 3261 §19.1)."""
     scheme, colon, rest = text.partition(":")
@@ -76,7 +67,7 @@ def build_parser() -> options.Parser:
                        help="From URI (default: sip:check_rtc_call@DOMAIN)")
     group.add_argument("--user-agent", metavar="TEXT", default="check_rtc_call (check-rtc)",
                        help="User-Agent header (default: %(default)s)")
-    group.add_argument("--codec", metavar="LIST", type=codec_list, default=("pcmu", "pcma"),
+    group.add_argument("--codec", metavar="LIST", type=options.choice_list("codec", CODECS), default=("pcmu", "pcma"),
                        help=f"codecs to offer, preferred first: {','.join(CODECS)} (default: pcmu,pcma)")
     group.add_argument("--duration", metavar="SECONDS", type=rtcp.duration, default=rtcp.DEFAULT_DURATION,
                        help="seconds of audio after the answer (default: %(default)g)")

@@ -102,11 +102,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = arguments(argv)
-    deadline = options.start_deadline(args)
-    from check_rtc.checks import runtime
-
-    runtime.execute(NAME, args, lambda: build(args, deadline))
+    options.execute(NAME, arguments(argv), build)
 
 
 def build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:

@@ -43,16 +43,6 @@ STATE_ORDER = {"ok": 0, "warning": 1, "critical": 2}
 MISSING_STATE = {"required": "critical", "recommended": "warning", "reported": "ok", "NAPTR target": "critical"}
 
 
-def service_list(text: str) -> tuple[str, ...]:
-    import argparse
-
-    chosen = tuple(dict.fromkeys(s.strip().lower() for s in text.split(",") if s.strip()))
-    wrong = [s for s in chosen if s not in SERVICES]
-    if wrong or not chosen:
-        raise argparse.ArgumentTypeError(f"service '{','.join(wrong)}' is not one of {','.join(SERVICES)}")
-    return chosen
-
-
 def build_parser() -> record_options.options.Parser:
     parser = record_options.make_parser(
         NAME, "check_rtc_dns",
@@ -61,7 +51,7 @@ def build_parser() -> record_options.options.Parser:
     group = parser.add_argument_group("records")
     group.add_argument("-d", "--domain", metavar="DOMAIN", required=True, type=record_options.domain_name,
                        help="the service domain")
-    group.add_argument("--services", metavar="LIST", type=service_list, default=SERVICES,
+    group.add_argument("--services", metavar="LIST", type=record_options.options.choice_list("service", SERVICES), default=SERVICES,
                        help=f"comma list of {','.join(SERVICES)} (default: all)")
     group.add_argument("--ipv4-only", action="store_true",
                        help="targets without AAAA are fine (default: WARNING, the guide asks for both)")
@@ -78,13 +68,7 @@ def build_parser() -> record_options.options.Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from check_rtc.checks import options
-
-    args = arguments(argv)
-    deadline = options.start_deadline(args)
-    from check_rtc.checks import runtime
-
-    runtime.execute(NAME, args, lambda: build(args, deadline))
+    record_options.options.execute(NAME, arguments(argv), build)
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -50,13 +50,7 @@ def build_parser() -> record_options.options.Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from check_rtc.checks import options
-
-    args = arguments(argv)
-    deadline = options.start_deadline(args)
-    from check_rtc.checks import runtime
-
-    runtime.execute(NAME, args, lambda: build(args, deadline))
+    record_options.options.execute(NAME, arguments(argv), build)
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:

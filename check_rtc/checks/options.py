@@ -124,14 +124,13 @@ def nagios_range(text: str) -> str:
     return text
 
 
-def transport_list(allowed: Sequence[str]) -> Callable[[str], tuple[str, ...]]:
+def choice_list(what: str, allowed: Sequence[str]) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type: a comma list of `allowed` words ('udp,tls'), repeats dropped, in the order given."""
     def parse(text: str) -> tuple[str, ...]:
         chosen = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
         wrong = [t for t in chosen if t not in allowed]
         if wrong or not chosen:
-            raise argparse.ArgumentTypeError(
-                f"transport '{','.join(wrong)}' is not one of {','.join(allowed)}"
-            )
+            raise argparse.ArgumentTypeError(f"{what} '{','.join(wrong)}' is not one of {','.join(allowed)}")
         return chosen
 
     return parse
@@ -156,8 +155,8 @@ def _add_target_options(parser: Parser, transports: Sequence[str], default: str)
                        help="port(s) (default: the protocol's standard port for each transport)")
     group.add_argument("-d", "--domain", metavar="DOMAIN",
                        help="service domain: DNS discovery when -H is absent; TLS name and SNI")
-    group.add_argument("-T", "--transport", metavar="LIST", type=transport_list(transports),
-                       default=transport_list(transports)(default),
+    group.add_argument("-T", "--transport", metavar="LIST", type=choice_list("transport", transports),
+                       default=choice_list("transport", transports)(default),
                        help=f"comma list of {','.join(transports)} (default: {default})")
     family = group.add_mutually_exclusive_group()
     family.add_argument("-4", dest="families", action="store_const", const=(4,), default=(4, 6),
@@ -235,7 +234,12 @@ def run(
     refine: Refine | None = None,
 ) -> None:
     """Every check's main(): parse, start the one deadline, build the check, run it."""
-    args = parse(parser, argv, refine)
+    execute(name, parse(parser, argv, refine), build)
+
+
+def execute(name: str, args: argparse.Namespace,
+            build: Callable[[argparse.Namespace, Deadline], nagiosplugin.Check]) -> None:
+    """Start the one deadline, build the check and run it (for checks that parse their own way)."""
     deadline = start_deadline(args)
     from check_rtc.checks import runtime
 

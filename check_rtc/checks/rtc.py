@@ -29,14 +29,6 @@ NAME = "RTC"
 AREA_KEYS = ("dns", "cert", "sip", "xmpp", "turn", "enum")
 
 
-def area_list(text: str) -> tuple[str, ...]:
-    chosen = tuple(dict.fromkeys(a.strip().lower() for a in text.split(",") if a.strip()))
-    wrong = [a for a in chosen if a not in AREA_KEYS]
-    if wrong or not chosen:
-        raise argparse.ArgumentTypeError(f"area '{','.join(wrong)}' is not one of {','.join(AREA_KEYS)}")
-    return chosen
-
-
 def e164(text: str) -> str:
     from check_rtc.codec import enum
     from check_rtc.errors import DecodeError
@@ -81,8 +73,9 @@ def _add_audit_options(parser: options.Parser) -> None:
     group.add_argument("--client-key", metavar="FILE", type=options.readable_file, help="key of --client-cert")
     _add_service_options(parser)
     group = parser.add_argument_group("report")
-    group.add_argument("--only", metavar="AREAS", type=area_list, help=f"only these areas ({','.join(AREA_KEYS)})")
-    group.add_argument("--skip", metavar="AREAS", type=area_list, default=(), help="all areas but these")
+    areas = options.choice_list("area", AREA_KEYS)
+    group.add_argument("--only", metavar="AREAS", type=areas, help=f"only these areas ({','.join(AREA_KEYS)})")
+    group.add_argument("--skip", metavar="AREAS", type=areas, default=(), help="all areas but these")
     group.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
     options._add_general_options(parser, "check_rtc audit")  # -t -v -V -h, as every check
 

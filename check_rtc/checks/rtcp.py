@@ -23,7 +23,7 @@ from check_rtc.checks import options, turn_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import NoReturn, Sequence
+    from typing import Sequence
 
     import nagiosplugin
 
@@ -122,14 +122,11 @@ def refine(parser: options.Parser, args: argparse.Namespace) -> None:
                              f"a stream of --duration {args.duration:g}s")
 
 
-def main(argv: Sequence[str] | None = None) -> NoReturn:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     refine(parser, args)
-    deadline = options.start_deadline(args)
-    from check_rtc.checks import runtime
-
-    runtime.execute(NAME, args, lambda: _build(args, deadline))
+    options.execute(NAME, args, _build)
 
 
 def _build(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
