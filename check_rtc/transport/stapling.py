@@ -60,20 +60,33 @@ def create_context(options: TlsOptions) -> StaplingContext:
     # key or a SHA-1 signature gets through the handshake, to be judged.
     context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
     context.set_verify(SSL.VERIFY_NONE)
-    try:
-        if options.verify:
-            _load_trust(context, options)
-        if options.client_cert:
-            # A password callback that gives none: an encrypted key fails here, never prompts.
-            context.set_passwd_cb(lambda *_: b"")
-            context.use_certificate_chain_file(options.client_cert)
-            context.use_privatekey_file(options.client_key or options.client_cert)
-    except SSL.Error as exc:
-        raise UsageError(f"cannot load trust anchors or client certificate: {_reason(exc)}") from None
+    if options.verify:
+        _loading("trust anchors", _load_trust, context, options)
+    if options.client_cert:
+        _loading("client certificate", _load_client_cert, context, options)
     if options.alpn:
         context.set_alpn_protos([name.encode() for name in options.alpn])
     context.set_ocsp_client_callback(_keep_staple)
     return StaplingContext(context, options.verify)
+
+
+def _loading(what: str, load: Callable[[SSL.Context, TlsOptions], None], context: SSL.Context,
+             options: TlsOptions) -> None:
+    """Run `load`; a file OpenSSL cannot use is a UsageError, in tls.create_context's words."""
+    from OpenSSL import SSL
+
+    try:
+        load(context, options)
+    except SSL.Error as exc:
+        raise UsageError(f"cannot load {what}: {_reason(exc)}") from None
+
+
+def _load_client_cert(context: SSL.Context, options: TlsOptions) -> None:
+    assert options.client_cert is not None
+    # A password callback that gives none: an encrypted key fails here, never prompts.
+    context.set_passwd_cb(lambda *_: b"")
+    context.use_certificate_chain_file(options.client_cert)
+    context.use_privatekey_file(options.client_key or options.client_cert)
 
 
 def _load_trust(context: SSL.Context, options: TlsOptions) -> None:
@@ -197,7 +210,7 @@ def _closed(exc: SSL.Error) -> OSError:
 
 
 def _reason(exc: Exception) -> str:
-    """OpenSSL's reason, in the words Python's ssl uses ("wrong version number")."""
+    """OpenSSL's first reason (the cause; later ones say where it surfaced), as Python's ssl words it."""
     errors = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
     reasons = [str(error[-1]) for error in errors if error and error[-1]]
-    return reasons[-1].lower() if reasons else (str(exc) or type(exc).__name__)
+    return reasons[0].lower() if reasons else (str(exc) or type(exc).__name__)

@@ -59,3 +59,21 @@ def test_bad_usage_is_one_unknown_line(args: list[str], message: str) -> None:
     result = run_check("check_rtc_cert", *args)
     assert (result.returncode, result.state) == (3, "UNKNOWN"), result.stdout
     assert result.summary == message
+
+
+@pytest.mark.parametrize("ocsp", [(), ("--ocsp",)], ids=["ssl", "stapling"])
+def test_unusable_key_or_trust_files_are_unknown(tmp_path, ocsp: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """Readable but unusable files: UNKNOWN (the operator's mistake), never a prompt for a passphrase."""
+    import subprocess
+
+    cert, key, bogus = tmp_path / "client.crt", tmp_path / "client.key", tmp_path / "ca.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-subj", "/CN=client", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-passout", "pass:secret"], check=True, capture_output=True)
+    bogus.write_text("not a certificate\n")
+    common = ("-H", "127.0.0.1", "-p", str(free_port(socket.SOCK_STREAM)), "-t", str(TIMEOUT), *ocsp)
+    result = run_check("check_rtc_cert", *common, "--client-cert", str(cert), "--client-key", str(key))
+    assert (result.returncode, result.state) == (3, "UNKNOWN"), result.stdout
+    assert result.summary.startswith("cannot load client certificate: "), result.summary
+    result = run_check("check_rtc_cert", *common, "--ca-file", str(bogus))
+    assert (result.returncode, result.state) == (3, "UNKNOWN"), result.stdout
+    assert result.summary.startswith("cannot load trust anchors: "), result.summary
