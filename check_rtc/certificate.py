@@ -38,6 +38,15 @@ MIN_EC_BITS = 256
 WEAK_HASHES = ("md5", "sha1")
 # RFC 8410: EdDSA signs the message itself; there is no separate hash to name.
 SIGNATURES_WITHOUT_HASH = {"1.3.101.112": "ed25519", "1.3.101.113": "ed448"}
+# SubjectPublicKeyInfo algorithms (RFC 3279, RFC 4055, RFC 5480, RFC 8410) and
+# named curves (RFC 5480 §2.1.1.1), in the names cryptography gives them.
+RSA_KEYS = ("1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10")  # rsaEncryption, id-RSASSA-PSS
+EC_KEY, DSA_KEY = "1.2.840.10045.2.1", "1.2.840.10040.4.1"
+FIXED_KEYS = {"1.3.101.112": ("Ed25519", 256), "1.3.101.113": ("Ed448", 456)}
+CURVES = {"1.2.840.10045.3.1.7": ("secp256r1", 256), "1.3.132.0.34": ("secp384r1", 384),
+          "1.3.132.0.35": ("secp521r1", 521), "1.3.132.0.10": ("secp256k1", 256),
+          "1.3.36.3.3.2.8.1.1.7": ("brainpoolP256r1", 256), "1.3.36.3.3.2.8.1.1.11": ("brainpoolP384r1", 384),
+          "1.3.36.3.3.2.8.1.1.13": ("brainpoolP512r1", 512)}
 PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 
 
@@ -46,7 +55,7 @@ class Facts:
 
     __slots__ = ("der", "subject", "issuer", "serial", "not_before", "not_after", "sans", "ekus",
                  "key_type", "key_bits", "signature_hash", "is_ca", "ocsp_urls", "must_staple",
-                 "cert")
+                 "spki", "cert")
 
     def __init__(self, der: bytes, cert: cx509.Certificate) -> None:
         self.der = der
@@ -58,7 +67,8 @@ class Facts:
         self.not_after = validity(cert, "not_valid_after")
         self.sans = _sans(cert)
         self.ekus = _ekus(cert)
-        self.key_type, self.key_bits = _key(cert)
+        self.spki = _subject_public_key_info(cert)  # DER, as the certificate carries it
+        self.key_type, self.key_bits = _key(self.spki)
         self.signature_hash = _signature_hash(cert)
         self.is_ca = _is_ca(cert)
         self.ocsp_urls = _ocsp_urls(cert)
@@ -167,21 +177,50 @@ def _ekus(cert: cx509.Certificate) -> tuple[str, ...] | None:
     return tuple(EKU_NAMES.get(oid.dotted_string, oid.dotted_string) for oid in usages)
 
 
-def _key(cert: cx509.Certificate) -> tuple[str, int]:
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+def _subject_public_key_info(cert: cx509.Certificate) -> bytes:
+    """RFC 5280 §4.1: the seventh field of TBSCertificate (the sixth without a v1 certificate's version).
 
-    key = cert.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RSA", key.key_size
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"EC {key.curve.name}", key.curve.key_size
-    if isinstance(key, dsa.DSAPublicKey):
-        return "DSA", key.key_size
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519", 256
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448", 456
-    return type(key).__name__, 0
+    Read from the DER because Certificate.public_key() costs cryptography 38
+    its OpenSSL backend (7 ms per start) just to say what the DER says.
+    """
+    from check_rtc.codec import der
+
+    fields = der.children(der.expect(der.read(cert.tbs_certificate_bytes), der.SEQUENCE))
+    index = 6 if fields and fields[0].tag == der.EXPLICIT_0 else 5
+    if len(fields) <= index:
+        raise DecodeError("certificate has no subjectPublicKeyInfo")
+    der.expect(fields[index], der.SEQUENCE)
+    return bytes(fields[index].encoding)
+
+
+def _key(spki: bytes) -> tuple[str, int]:
+    """Key type and size from SubjectPublicKeyInfo ::= SEQUENCE { algorithm, subjectPublicKey BIT STRING }."""
+    try:
+        return _key_fields(spki)
+    except (IndexError, ValueError):  # fewer elements than the structure has
+        raise DecodeError("certificate key is not a valid SubjectPublicKeyInfo") from None
+
+
+def _key_fields(spki: bytes) -> tuple[str, int]:
+    from check_rtc.codec import der
+
+    algorithm, key = der.children(der.read(spki).value)[:2]
+    identifier, *parameters = der.children(der.expect(algorithm, der.SEQUENCE))
+    oid = der.object_identifier(der.expect(identifier, der.OBJECT_IDENTIFIER))
+    if oid in RSA_KEYS:
+        # RFC 8017 §A.1.1: RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER },
+        # inside the BIT STRING after its unused-bits octet.
+        modulus = der.children(der.read(der.expect(key, der.BIT_STRING)[1:]).value)[0]
+        return "RSA", int.from_bytes(der.expect(modulus, der.INTEGER), "big").bit_length()
+    if oid == EC_KEY and parameters and parameters[0].tag == der.OBJECT_IDENTIFIER:
+        curve = der.object_identifier(parameters[0].value)  # RFC 5480 §2.1.1: namedCurve
+        name, bits = CURVES.get(curve, (curve, 0))
+        return f"EC {name}", bits
+    if oid == DSA_KEY and parameters:
+        # RFC 3279 §2.3.2: Dss-Parms ::= SEQUENCE { p INTEGER, q INTEGER, g INTEGER }
+        prime = der.children(der.expect(parameters[0], der.SEQUENCE))[0]
+        return "DSA", int.from_bytes(der.expect(prime, der.INTEGER), "big").bit_length()
+    return FIXED_KEYS.get(oid, (oid, 0))
 
 
 def _signature_hash(cert: cx509.Certificate) -> str:
@@ -274,12 +313,10 @@ def tlsa_matches(selector: int, matching: int, data: bytes, facts: Facts) -> boo
     """RFC 6698 §2.1.2-2.1.3: does (selector, matching type, data) match this certificate?"""
     import hashlib
 
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     if selector == 0:
         content = facts.der
     elif selector == 1:
-        content = facts.cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        content = facts.spki
     else:
         return False
     digests = {0: lambda b: b, 1: lambda b: hashlib.sha256(b).digest(), 2: lambda b: hashlib.sha512(b).digest()}

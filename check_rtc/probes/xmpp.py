@@ -40,8 +40,6 @@ SECONDS_PER_DAY = 86400.0
 SRV_ID_SERVICES = {"c2s": "_xmpp-client", "s2s": "_xmpp-server"}
 SRV_NAME_OID = "1.3.6.1.5.5.7.8.7"
 XMPP_ADDR_OID = "1.3.6.1.5.5.7.8.5"
-DER_UTF8_STRING = 0x0C
-DER_IA5_STRING = 0x16
 
 
 class XmppObservation(Observation):
@@ -258,38 +256,25 @@ def verify_identity(tls: ssl.SSLSocket, domain: str, mode: str) -> str:
         return found
 
 
-def _other_name_identity(der: bytes, domain: str, mode: str) -> str:
+def _other_name_identity(certificate: bytes, domain: str, mode: str) -> str:
     """An SRV-ID (RFC 4985) or XmppAddr (RFC 6120 §13.7.1.4) naming `domain`, else ''."""
     from cryptography import x509
 
+    from check_rtc.codec import der
+
     try:
-        names = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(
+        names = x509.load_der_x509_certificate(certificate).extensions.get_extension_for_class(
             x509.SubjectAlternativeName).value.get_values_for_type(x509.OtherName)
     except (ValueError, x509.ExtensionNotFound):
         return ""
     service = f"{SRV_ID_SERVICES[mode]}.{domain}".lower()
     for name in names:
-        text = _der_string(name.value)
+        text = der.text(name.value)  # cryptography hands otherName values over as raw DER
         if name.type_id.dotted_string == SRV_NAME_OID and text.lower() == service:
             return f"SAN SRV-ID {text}"
         if name.type_id.dotted_string == XMPP_ADDR_OID and text.lower() == domain.lower():
             return f"SAN XmppAddr {text}"
     return ""
-
-
-def _der_string(value: bytes) -> str:
-    """The text of a DER UTF8String (XmppAddr) or IA5String (SRVName); '' for anything else.
-
-    Our own because cryptography hands otherName values over as raw DER.
-    """
-    if len(value) < 2 or value[0] not in (DER_UTF8_STRING, DER_IA5_STRING):
-        return ""
-    length, start = value[1], 2
-    if length == 0x81 and len(value) > 2:  # long form, one length byte
-        length, start = value[2], 3
-    if len(value) != start + length:
-        return ""
-    return value[start:].decode("utf-8", "replace")
 
 
 def _days_left(cert: dict[str, object]) -> float | None:

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from check_rtc.probes.xmpp import SRV_NAME_OID, XMPP_ADDR_OID, _der_string, _other_name_identity
+from check_rtc.probes.xmpp import SRV_NAME_OID, XMPP_ADDR_OID, _other_name_identity
 
 
 def certificate(*names: x509.GeneralName) -> bytes:
@@ -44,10 +44,3 @@ def test_other_domains_and_types_do_not_count() -> None:
     der = certificate(other(XMPP_ADDR_OID, 0x0C, "other.test"), other("1.2.3.4", 0x0C, "example.test"))
     assert _other_name_identity(der, "example.test", "c2s") == ""
     assert _other_name_identity(b"not DER", "example.test", "c2s") == ""
-
-
-@pytest.mark.parametrize("value, text", [
-    (b"\x0c\x03abc", "abc"), (b"\x16\x81\x03abc", "abc"), (b"\x04\x03abc", ""), (b"\x0c\x05abc", ""), (b"\x0c", ""),
-])
-def test_der_string(value: bytes, text: str) -> None:
-    assert _der_string(value) == text
