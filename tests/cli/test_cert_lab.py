@@ -4,10 +4,14 @@ openssl s_server for what they cannot serve, an openssl ocsp responder and BIND 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
 from tests.conftest import run_check
 
@@ -324,6 +328,38 @@ def test_must_staple_certificate_needs_its_staple(lab, ocsp_certs, tmp_path) -> 
                                                                                   tmp_path / "staple.der"))
     result = ocsp_check(ocsp_certs, stapling.port)
     assert (result.returncode, result.state) == (0, "OK"), result.stdout
+
+
+def test_a_stale_staple_is_a_warning(lab, ocsp_certs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A server that kept stapling an answer past its nextUpdate (RFC 6960 §2.4), signed by the real CA."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    ca = x509.load_pem_x509_certificate(ocsp_certs.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(ocsp_certs.ca_key.read_bytes(), None)
+    stale = (ocsp.OCSPResponseBuilder()
+             .add_response(ocsp_certs.certificate("ocsp_good"), ca, hashes.SHA1(), ocsp.OCSPCertStatus.GOOD,
+                           now - datetime.timedelta(days=3), now - datetime.timedelta(days=2), None, None)
+             .responder_id(ocsp.OCSPResponderEncoding.HASH, ca).sign(ca_key, hashes.SHA256()))
+    staple = tmp_path / "stale.der"
+    staple.write_bytes(stale.public_bytes(serialization.Encoding.DER))
+    server = lab.ssl_server(ocsp_certs.cert("ocsp_good"), ocsp_certs.key("ocsp_good"), status_file=staple)
+    result = ocsp_check(ocsp_certs, server.port)
+    assert (result.returncode, result.state) == (1, "WARNING"), result.stdout
+    due = (now - datetime.timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    assert result.summary == f"127.0.0.1:{server.port}/tls: OCSP: answer is stale (next update was due {due} UTC)"
+
+
+def test_a_certificate_the_responder_does_not_know_is_critical(lab, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from check_rtc.lab import Certs
+    from check_rtc.lab.ports import pick_port
+
+    port = pick_port()
+    certs = Certs.generate(tmp_path / "pki", variants=("ocsp_good",), ocsp_url=f"http://127.0.0.1:{port}/")
+    lab.ocsp(certs, port)  # an empty index: every serial is unknown to it
+    server = lab.ssl_server(certs.cert("ocsp_good"), certs.key("ocsp_good"))
+    result = ocsp_check(certs, server.port)
+    assert (result.returncode, result.state) == (2, "CRITICAL"), result.stdout
+    assert result.summary == (f"127.0.0.1:{server.port}/tls: OCSP: responder does not know the certificate"
+                              " (status unknown)")
 
 
 def test_silent_responder_is_a_warning(lab, tmp_path) -> None:  # type: ignore[no-untyped-def]
