@@ -138,7 +138,9 @@ def _dns_parts(args: argparse.Namespace, publishes: dict[str, tuple[str, ...]]) 
 
 
 def _cert_parts(args: argparse.Namespace, publishes: dict[str, tuple[str, ...]]) -> list[Part]:
-    return [Part("cert", "check_rtc_cert", "check_rtc.checks.cert", ("-P", protocol, *_service_options(args)))
+    """--ocsp: a revoked certificate, or a Must-Staple one served without its staple, is wrong too."""
+    return [Part("cert", "check_rtc_cert", "check_rtc.checks.cert",
+                 ("-P", protocol, *_service_options(args), "--ocsp"))
             for protocol, key, transport in CERT_PROTOCOLS if transport in publishes[key]]
 
 
