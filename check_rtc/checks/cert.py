@@ -202,7 +202,7 @@ def findings(observation: CertObservation, args: argparse.Namespace, now: dateti
     found += _identity_findings(observation.chain[0], args)
     found += _strength_findings(observation.chain)
     if observation.ocsp is not None:
-        found += _ocsp_findings(observation, observation.ocsp, now)
+        found += _ocsp_findings(observation, now)
     if args.dane:
         found += _dane_findings(observation)
     return found
@@ -307,10 +307,12 @@ def _strength_findings(chain: Sequence[Facts]) -> list[Finding]:
     return found
 
 
-def _ocsp_findings(observation: CertObservation, answer: OcspAnswer, now: datetime.datetime) -> list[Finding]:
+def _ocsp_findings(observation: CertObservation, now: datetime.datetime) -> list[Finding]:
     from check_rtc.checks.findings import Finding
     from check_rtc.probes.ocsp import STAPLED
 
+    answer = observation.ocsp
+    assert answer is not None
     found = []
     served = observation.endpoint.transport != "file"
     if served and observation.chain[0].must_staple and answer.source != STAPLED:

@@ -225,11 +225,12 @@ class CertProbe:
                  resolver: Resolver | None = None) -> None:
         self.protocol = protocol
         self.name = name  # SNI and, for XMPP, the stream's 'to'
-        # A StaplingContext (--ocsp) asks for the staple and leaves verification to _verify.
+        # A StaplingContext (--ocsp) asks for the staple; its chain is verified afterwards, by _verify.
         self.stapling = not isinstance(context, ssl.SSLContext)
         if self.stapling:
             context.on_handshake = _record_stapling  # type: ignore[union-attr]
-            self.verify: bool = context.verify  # type: ignore[union-attr]
+            self.trust = context.trust  # type: ignore[union-attr]
+            self.verify = self.trust is not None
         else:
             self.verify = context.verify_mode != ssl.CERT_NONE  # type: ignore[union-attr]
         self.context = context if self.stapling else recording(context)  # type: ignore[arg-type]
@@ -251,7 +252,7 @@ class CertProbe:
         observation.tls_version, observation.alpn = _seen.version, _seen.alpn
         observation.chain = [load_der(der) for der in _seen.served]
         if self.stapling and self.verify:
-            _verify(observation, self.context.store())  # type: ignore[union-attr]
+            _verify(observation, self.trust)
         elif self.verify and observation.verify_code is None:
             observation.verified = [load_der(der) for der in _seen.verified]
         self._look_up(observation, deadline)
@@ -316,24 +317,10 @@ def from_file(path: str, ca_file: str | None, ca_path: str | None, verify: bool)
     observation = CertObservation(Endpoint(name, "", 0, "file"))
     observation.chain = [load_der(der) for der in ders]
     if verify:
-        _verify(observation, _trust_store(ca_file, ca_path))
+        from check_rtc.transport.stapling import trust_store
+
+        _verify(observation, trust_store(ca_file, ca_path))
     return observation
-
-
-def _trust_store(ca_file: str | None, ca_path: str | None) -> crypto.X509Store:
-    from OpenSSL import crypto
-
-    from check_rtc.transport.tls import SYSTEM_CAPATH
-
-    store = crypto.X509Store()
-    try:
-        if ca_file or ca_path:
-            store.load_locations(ca_file, ca_path)
-        else:
-            store.load_locations(None, SYSTEM_CAPATH)
-    except crypto.Error as exc:
-        raise UsageError(f"cannot load trust anchors: {exc}") from None
-    return store
 
 
 def _verify(observation: CertObservation, store: crypto.X509Store) -> None:

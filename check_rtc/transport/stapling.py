@@ -11,7 +11,7 @@ selected_alpn_protocol), so direct TLS and STARTTLS run unchanged.
 
 The handshake does not verify: the chain is read as served, with its
 staple, even when it would not verify; the caller verifies it afterwards
-against store(), the trust anchors loaded here.
+against `trust`, the anchors trust_store() loads (also for --file).
 """
 
 from __future__ import annotations
@@ -33,25 +33,25 @@ if TYPE_CHECKING:
 
 
 class StaplingContext:
-    """A pyOpenSSL client context that asks for OCSP; `on_handshake(tls)` runs after every handshake."""
+    """A pyOpenSSL client context that asks for OCSP; `on_handshake(tls)` runs after every handshake.
 
-    __slots__ = ("context", "verify", "on_handshake")
+    `trust`: the anchors to verify the chain against afterwards; None with --insecure.
+    """
 
-    def __init__(self, context: SSL.Context, verify: bool) -> None:
+    __slots__ = ("context", "trust", "on_handshake")
+
+    def __init__(self, context: SSL.Context, trust: crypto.X509Store | None) -> None:
         self.context = context
-        self.verify = verify
+        self.trust = trust
         self.on_handshake: Callable[[StaplingSocket], None] | None = None
 
     def wrap_socket(self, sock: socket.socket, server_hostname: str | None = None,
                     do_handshake_on_connect: bool = False) -> StaplingSocket:
         return StaplingSocket(self, sock, server_hostname)
 
-    def store(self) -> crypto.X509Store:
-        return self.context.get_cert_store()
-
 
 def create_context(options: TlsOptions) -> StaplingContext:
-    """The twin of tls.create_context (same trust, client certificate, ALPN, TLS 1.2 floor)."""
+    """The twin of tls.create_context: the same trust anchors (as `trust`), client certificate, ALPN, TLS 1.2 floor."""
     from OpenSSL import SSL
 
     context = SSL.Context(SSL.TLS_CLIENT_METHOD)
@@ -60,42 +60,31 @@ def create_context(options: TlsOptions) -> StaplingContext:
     # key or a SHA-1 signature gets through the handshake, to be judged.
     context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
     context.set_verify(SSL.VERIFY_NONE)
-    if options.verify:
-        _loading("trust anchors", _load_trust, context, options)
+    trust = trust_store(options.ca_file, options.ca_path) if options.verify else None
     if options.client_cert:
-        _loading("client certificate", _load_client_cert, context, options)
+        # A password callback that gives none: an encrypted key fails here, never prompts.
+        context.set_passwd_cb(lambda *_: b"")
+        try:
+            context.use_certificate_chain_file(options.client_cert)
+            context.use_privatekey_file(options.client_key or options.client_cert)
+        except SSL.Error as exc:
+            raise UsageError(f"cannot load client certificate: {_reason(exc)}") from None
     if options.alpn:
         context.set_alpn_protos([name.encode() for name in options.alpn])
     context.set_ocsp_client_callback(_keep_staple)
-    return StaplingContext(context, options.verify)
+    return StaplingContext(context, trust)
 
 
-def _loading(what: str, load: Callable[[SSL.Context, TlsOptions], None], context: SSL.Context,
-             options: TlsOptions) -> None:
-    """Run `load`; a file OpenSSL cannot use is a UsageError, in tls.create_context's words."""
-    from OpenSSL import SSL
+def trust_store(ca_file: str | None, ca_path: str | None) -> crypto.X509Store:
+    """The anchors of --ca-file/--ca-path, else Debian's hashed directory, for pyOpenSSL's verifier."""
+    from OpenSSL import crypto
 
+    store = crypto.X509Store()
     try:
-        load(context, options)
-    except SSL.Error as exc:
-        raise UsageError(f"cannot load {what}: {_reason(exc)}") from None
-
-
-def _load_client_cert(context: SSL.Context, options: TlsOptions) -> None:
-    assert options.client_cert is not None
-    # A password callback that gives none: an encrypted key fails here, never prompts.
-    context.set_passwd_cb(lambda *_: b"")
-    context.use_certificate_chain_file(options.client_cert)
-    context.use_privatekey_file(options.client_key or options.client_cert)
-
-
-def _load_trust(context: SSL.Context, options: TlsOptions) -> None:
-    if options.ca_file or options.ca_path:
-        context.load_verify_locations(options.ca_file, options.ca_path)
-    elif os.path.isdir(SYSTEM_CAPATH):
-        context.load_verify_locations(None, SYSTEM_CAPATH)
-    else:
-        context.set_default_verify_paths()
+        store.load_locations(*((ca_file, ca_path) if ca_file or ca_path else (None, SYSTEM_CAPATH)))
+    except crypto.Error as exc:
+        raise UsageError(f"cannot load trust anchors: {_reason(exc)}") from None
+    return store
 
 
 def _keep_staple(connection: SSL.Connection, ocsp_data: bytes, _data: object) -> bool:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 
 import pytest
 
@@ -64,8 +65,6 @@ def test_bad_usage_is_one_unknown_line(args: list[str], message: str) -> None:
 @pytest.mark.parametrize("ocsp", [(), ("--ocsp",)], ids=["ssl", "stapling"])
 def test_unusable_key_or_trust_files_are_unknown(tmp_path, ocsp: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     """Readable but unusable files: UNKNOWN (the operator's mistake), never a prompt for a passphrase."""
-    import subprocess
-
     cert, key, bogus = tmp_path / "client.crt", tmp_path / "client.key", tmp_path / "ca.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-subj", "/CN=client", "-days", "1",
                     "-keyout", str(key), "-out", str(cert), "-passout", "pass:secret"], check=True, capture_output=True)
@@ -77,3 +76,13 @@ def test_unusable_key_or_trust_files_are_unknown(tmp_path, ocsp: tuple[str, ...]
     result = run_check("check_rtc_cert", *common, "--ca-file", str(bogus))
     assert (result.returncode, result.state) == (3, "UNKNOWN"), result.stdout
     assert result.summary.startswith("cannot load trust anchors: "), result.summary
+
+
+def test_unusable_trust_file_for_a_pem_file_is_unknown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cert, bogus = tmp_path / "server.crt", tmp_path / "ca.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=server", "-days", "1",
+                    "-keyout", str(tmp_path / "server.key"), "-out", str(cert)], check=True, capture_output=True)
+    bogus.write_text("not a certificate\n")
+    result = run_check("check_rtc_cert", "--file", str(cert), "--ca-file", str(bogus))
+    assert (result.returncode, result.state) == (3, "UNKNOWN"), result.stdout
+    assert result.summary == "cannot load trust anchors: no certificate or crl found"
